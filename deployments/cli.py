@@ -1,0 +1,174 @@
+"""The ``salad`` command: run flows, inspect artifacts and their lineage.
+
+    salad demo                                   # the whole pipeline on the embedded default
+    salad run ingest --preset tiny --set ingest.limit=500
+    salad artifacts list
+    salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
+    salad lineage corpus --json
+    salad config show --preset 3b
+
+The store is ``--store`` or ``$SALAD_STORE`` or ``./salad-store`` (an ``s3://bucket/prefix`` works).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Optional
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flows.config import load_config  # noqa: E402
+from storage import ArtifactNotFound, ArtifactStore, StoreConfig  # noqa: E402
+from storage.lineage import render_tree  # noqa: E402
+
+app = typer.Typer(help="SALAD pipeline: run flows, inspect versioned artifacts and lineage.", no_args_is_help=True)
+artifacts_app = typer.Typer(help="List and inspect stored artifacts.", no_args_is_help=True)
+config_app = typer.Typer(help="Show resolved configurations.", no_args_is_help=True)
+app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(config_app, name="config")
+console = Console()
+
+StoreOpt = typer.Option(None, "--store", help="Store URI (default: $SALAD_STORE or ./salad-store).")
+PresetOpt = typer.Option("tiny", "--preset", "-p", help="Preset name (configs/<name>.yaml) or a YAML path.")
+SetOpt = typer.Option(None, "--set", "-s", help="Override, e.g. --set ingest.limit=500 (repeatable).")
+
+
+def _store(uri: Optional[str]) -> ArtifactStore:
+    return ArtifactStore.open(StoreConfig(uri=uri) if uri else StoreConfig())
+
+
+def _config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
+    overrides = list(overrides or [])
+    if store:
+        overrides.append(f"store.uri={store}")
+    try:
+        return load_config(preset, overrides)
+    except (ValueError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+# -- running ------------------------------------------------------------------------------------
+@app.command()
+def run(
+    flow_name: str = typer.Argument(..., help="pipeline | ingest"),
+    preset: str = PresetOpt,
+    overrides: Optional[list[str]] = SetOpt,
+    store: Optional[str] = StoreOpt,
+) -> None:
+    """Run one flow under Prefect with a preset and overrides."""
+    cfg = _config(preset, overrides, store)
+    if flow_name == "pipeline":
+        from flows.pipeline import pipeline_flow
+
+        result = pipeline_flow(cfg)
+    elif flow_name == "ingest":
+        from flows.ingest_flow import ingest_flow
+
+        result = {"ingest": ingest_flow(cfg.ingest, cfg.store)}
+    else:
+        raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline or ingest")
+    for stage, outputs in result.items():
+        console.print(f"[bold]{stage}[/]: {outputs.model_dump_json(indent=None)}")
+
+
+@app.command()
+def demo(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
+    """The whole pipeline on the embedded default, then what it stored."""
+    run("pipeline", preset, overrides, store)
+    cfg = _config(preset, overrides, store)
+    artifacts_list(cfg.store.uri)
+    lineage("corpus", cfg.store.uri, as_json=False)
+
+
+# -- inspecting ---------------------------------------------------------------------------------
+@artifacts_app.command("list")
+def artifacts_list(store: Optional[str] = StoreOpt) -> None:
+    """Every artifact name with its versions (newest first)."""
+    s = _store(store)
+    table = Table(title=f"artifacts in {s.uri}")
+    for col in ("name", "fingerprint", "created", "rows", "bytes", "shards", "code"):
+        table.add_column(col, no_wrap=col in ("name", "fingerprint", "created"))
+    for name in s.names():
+        for i, m in enumerate(s.versions(name)):
+            table.add_row(name if i == 0 else "", m.fingerprint, m.created_at[:19], str(m.num_rows), f"{m.num_bytes:,}", str(len(m.shards)), m.code_version)
+    # never truncate names or fingerprints, also when piped (rich assumes 80 columns then)
+    Console(width=max(console.width, 150)).print(table)
+
+
+@artifacts_app.command("show")
+def artifacts_show(
+    ref: str = typer.Argument(..., help="NAME or NAME@FINGERPRINT (a prefix is enough)"),
+    store: Optional[str] = StoreOpt,
+    rows: int = typer.Option(5, help="Sample rows to print."),
+) -> None:
+    """Manifest, schema and sample rows of one version."""
+    try:
+        artifact = _store(store).get(ref)
+    except ArtifactNotFound as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    m = artifact.manifest
+    console.print_json(m.model_dump_json(exclude={"shards", "schema_fields"}))
+    console.print(f"[bold]location[/]: {artifact.ref.uri}")
+    console.print("[bold]schema[/]: " + ", ".join(f"{f['name']}: {f['type']}" for f in m.schema_fields))
+    console.print("[bold]shards[/]: " + ", ".join(f"{s.shard}:{s.rows}" for s in m.shards))
+    if rows:
+        sample = artifact.lazy().head(rows).collect()
+        with_pl_config(lambda: console.print(sample))
+
+
+def with_pl_config(fn) -> None:
+    import polars as pl
+
+    with pl.Config(fmt_str_lengths=60, tbl_width_chars=160, tbl_cols=12):
+        fn()
+
+
+@app.command()
+def lineage(
+    ref: str = typer.Argument(..., help="NAME or NAME@FINGERPRINT"),
+    store: Optional[str] = StoreOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Upstream tree (what it was made from) and downstream dependents (what was made from it)."""
+    s = _store(store)
+    try:
+        up, down = s.upstream(ref), s.downstream(ref)
+    except ArtifactNotFound as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps({"upstream": up.model_dump(), "downstream": [d.model_dump() for d in down]}, indent=2))
+        return
+    console.print("[bold]upstream[/] (this artifact and what it was made from)")
+    console.print(render_tree(up), highlight=False)
+    console.print("[bold]downstream[/] (what was made from it)")
+    console.print(render_tree(up, down) if down else "(none)", highlight=False)
+
+
+@artifacts_app.command("gc")
+def artifacts_gc(store: Optional[str] = StoreOpt, grace_hours: float = typer.Option(1.0, help="Keep leftovers younger than this.")) -> None:
+    """Remove uncommitted leftovers of crashed writers (committed data is never touched)."""
+    removed = _store(store).gc(grace_hours * 3600)
+    console.print(f"removed {len(removed)} uncommitted file(s)")
+
+
+@config_app.command("show")
+def config_show(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
+    """The resolved configuration (preset + overrides) as YAML."""
+    import yaml
+
+    print(yaml.safe_dump(_config(preset, overrides, store).model_dump(mode="json"), sort_keys=False))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Flow: ingest web text (the bundled corpus or FineWeb-Edu Parquet) into a versioned corpus.
+
+Run it:
+    salad run ingest --preset tiny
+    salad run ingest --preset tiny --set ingest.source=fineweb --set 'ingest.paths=[data/*.parquet]'
+or from Python: ``ingest_flow(IngestConfig(), StoreConfig())``.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from salad_core.corpus.ingest_config import IngestConfig
+from storage import StoreConfig
+from tasks.ingest import IngestOutputs, ingest_corpus
+
+
+@flow(name="salad-ingest", log_prints=True)
+def ingest_flow(ingest: IngestConfig = IngestConfig(), store: StoreConfig = StoreConfig()) -> IngestOutputs:
+    """Ingest web text into the ``corpus`` artifact (broken rows into ``corpus_quarantine``)."""
+    return ingest_corpus(ingest, store)

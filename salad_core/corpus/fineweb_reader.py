@@ -1,0 +1,95 @@
+"""Streaming FineWeb-Edu Parquet files from a local folder or S3, one batch at a time.
+
+    for path, batch in iter_fineweb_batches(resolve_paths(["data/*.parquet"]), batch_rows=1000):
+        ...
+
+Files are checked before any row is read: a file that is not Parquet, or lacks a FineWeb-Edu
+column, or has it with an unusable type, stops the stage with an error naming the file and the
+column. Extra columns are dropped, missing optional metadata is not tolerated: silently
+filling it would make filters lie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from salad_core.corpus.fineweb_schema import FINEWEB_SCHEMA
+
+
+class InputFileError(ValueError):
+    """A source file cannot be ingested; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A resolved input file and what identifies its content (a changed file makes a new version)."""
+
+    url: str
+    size: int
+    etag: str
+
+    def as_param(self) -> dict:
+        return {"url": self.url, "size": self.size, "etag": self.etag}
+
+
+def _filesystem(pattern: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    fs, path = fsspec.core.url_to_fs(pattern)
+    return fs, path
+
+
+def resolve_paths(patterns: list[str]) -> list[SourceFile]:
+    """Expand globs into a sorted, de-duplicated file list; a pattern matching nothing is an error."""
+    files: dict[str, SourceFile] = {}
+    for pattern in patterns:
+        fs, path = _filesystem(pattern)
+        matches = sorted(fs.glob(path)) if any(c in path for c in "*?[") else ([path] if fs.exists(path) else [])
+        if not matches:
+            raise InputFileError(f"{pattern}: no such file (or the glob matched nothing)")
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        for m in matches:
+            info = fs.info(m)
+            if info.get("type") == "directory":
+                continue
+            url = m if protocol == "file" else f"{protocol}://{m}"
+            etag = str(info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("LastModified") or "")
+            files[url] = SourceFile(url=url, size=int(info.get("size") or 0), etag=etag.strip('"'))
+    if not files:
+        raise InputFileError(f"{patterns}: the globs matched only folders")
+    return [files[u] for u in sorted(files)]
+
+
+def check_schema(url: str, schema: pa.Schema) -> None:
+    for field in FINEWEB_SCHEMA:
+        if field.name not in schema.names:
+            raise InputFileError(f"{url}: missing column {field.name!r} (FineWeb-Edu files have {list(FINEWEB_SCHEMA.names)})")
+        have = schema.field(field.name).type
+        castable = have == field.type or (pa.types.is_string(field.type) and pa.types.is_large_string(have)) or (
+            pa.types.is_integer(have) or pa.types.is_floating(have)
+        ) and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))
+        if not castable:
+            raise InputFileError(f"{url}: column {field.name!r} has type {have}, expected {field.type}")
+
+
+def iter_fineweb_batches(files: list[SourceFile], batch_rows: int = 1000) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Yield (file url, batch in FINEWEB_SCHEMA), file by file, in order."""
+    for f in files:
+        fs, path = _filesystem(f.url)
+        try:
+            handle = fs.open(path, "rb")
+            parquet = pq.ParquetFile(handle)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputFileError(f"{f.url}: not a readable Parquet file ({exc})") from exc
+        with handle:
+            check_schema(f.url, parquet.schema_arrow)
+            try:
+                for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(FINEWEB_SCHEMA.names)):
+                    yield f.url, pa.RecordBatch.from_arrays(
+                        [batch.column(n).cast(FINEWEB_SCHEMA.field(n).type) for n in FINEWEB_SCHEMA.names], schema=FINEWEB_SCHEMA
+                    )
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise InputFileError(f"{f.url}: corrupt Parquet data ({exc})") from exc

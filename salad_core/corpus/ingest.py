@@ -1,0 +1,90 @@
+"""The ingest stage as a plain generator: source batches in, fixed-size shards of kept rows out.
+
+    run = CorpusIngest(config, files)
+    for shard_index, table in run.shards():
+        ...                      # write it (or skip it when already committed)
+    run.quarantine_table(), run.stats()
+
+Shards are cut at fixed row counts from a deterministic stream, so shard *i* holds the same
+rows on every run: that is what lets a resumed run skip shards committed before a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pyarrow as pa
+
+from salad_core.corpus.bundled import iter_bundled_batches
+from salad_core.corpus.fineweb_reader import SourceFile, iter_fineweb_batches
+from salad_core.corpus.fineweb_schema import FINEWEB_SCHEMA
+from salad_core.corpus.ingest_config import IngestConfig
+from salad_core.corpus.row_checks import QUARANTINE_EXTRA, RowChecker
+
+QUARANTINE_SCHEMA = pa.schema(list(FINEWEB_SCHEMA) + [pa.field(n, t) for n, t in QUARANTINE_EXTRA])
+BUNDLED_SOURCE = "bundled://salad/v1"
+
+
+class CorpusIngest:
+    def __init__(self, config: IngestConfig, files: list[SourceFile] | None = None):
+        if config.source == "fineweb" and not files:
+            raise ValueError("a FineWeb ingest needs resolved input files")
+        self.config = config
+        self.files = files or []
+        self.checker = RowChecker(config)
+        self._quarantine: list[pa.Table] = []
+        self.rows_read = 0
+        self.rows_kept = 0
+        self.rows_per_file: dict[str, int] = {}
+
+    def _source_batches(self) -> Iterator[tuple[str, pa.RecordBatch]]:
+        cfg = self.config
+        if cfg.source == "bundled":
+            for batch in iter_bundled_batches(cfg.bundled_docs, cfg.seed, cfg.read_batch_rows, cfg.bundled_bad_fraction):
+                yield BUNDLED_SOURCE, batch
+        else:
+            yield from iter_fineweb_batches(self.files, cfg.read_batch_rows)
+
+    def shards(self) -> Iterator[tuple[int, pa.Table]]:
+        """Yield (shard index, table) with exactly ``shard_rows`` rows each (the last may be shorter)."""
+        limit = self.config.limit
+        size = self.config.shard_rows
+        pending: list[pa.Table] = []
+        pending_rows = 0
+        index = 0
+        for source_file, batch in self._source_batches():
+            self.rows_read += batch.num_rows
+            self.rows_per_file[source_file] = self.rows_per_file.get(source_file, 0) + batch.num_rows
+            kept, quarantined = self.checker.split(batch, source_file)
+            if quarantined.num_rows:
+                self._quarantine.append(quarantined)
+            if limit is not None:
+                kept = kept.slice(0, max(0, limit - self.rows_kept))
+            self.rows_kept += kept.num_rows
+            pending.append(kept)
+            pending_rows += kept.num_rows
+            while pending_rows >= size:
+                table = pa.concat_tables(pending)
+                yield index, table.slice(0, size).combine_chunks()
+                index += 1
+                rest = table.slice(size)
+                pending, pending_rows = [rest], rest.num_rows
+            if limit is not None and self.rows_kept >= limit:
+                break
+        if pending_rows or index == 0:
+            yield index, pa.concat_tables(pending).combine_chunks() if pending else FINEWEB_SCHEMA.empty_table()
+
+    def quarantine_table(self) -> pa.Table:
+        if not self._quarantine:
+            return QUARANTINE_SCHEMA.empty_table()
+        return pa.concat_tables(self._quarantine).cast(QUARANTINE_SCHEMA)
+
+    def stats(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_quarantined": sum(self.checker.quarantined.values()),
+            "quarantine_reasons": dict(self.checker.quarantined),
+            "rows_filtered": dict(self.checker.filtered),
+            "rows_per_file": self.rows_per_file,
+        }

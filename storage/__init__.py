@@ -1,0 +1,19 @@
+"""Versioned Parquet artifacts on object storage, with lineage. No Prefect, no torch."""
+
+from storage.artifact import Artifact
+from storage.config import StoreConfig
+from storage.manifest import ArtifactRef, Manifest
+from storage.store import ArtifactNotFound, ArtifactStore, StageSpec
+from storage.writer import ArtifactWriter, IncompleteArtifact
+
+__all__ = [
+    "Artifact",
+    "ArtifactNotFound",
+    "ArtifactRef",
+    "ArtifactStore",
+    "ArtifactWriter",
+    "IncompleteArtifact",
+    "Manifest",
+    "StageSpec",
+    "StoreConfig",
+]

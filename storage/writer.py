@@ -1,0 +1,168 @@
+"""Writing one artifact version, shard by shard, so that crashes lose nothing finished.
+
+Layout of a version folder::
+
+    <name>/<fingerprint>/
+        data/<shard>-<attempt>.parquet   # written by an attempt; invisible until committed
+        shards/<shard>.json              # the shard's commit record (create-if-absent)
+        manifest.json                    # the version's commit (create-if-absent), written last
+
+A shard is committed by creating its record, which names the attempt's data file. Creation
+is conditional, so when two writers race on one shard exactly one record wins and the loser
+deletes its own file: a shard is never committed twice. A writer that is killed leaves at
+most an unreferenced data file, which readers never see (they read only what the manifest
+names) and which the commit, or ``ArtifactStore.gc``, removes.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from storage.filesystem import AlreadyExists, ObjectStore
+from storage.manifest import MANIFEST_FILE, ArtifactRef, Manifest, ShardRecord
+
+SHARD_DIGITS = 6
+
+
+def shard_record_key(version_key: str, shard: int) -> str:
+    return f"{version_key}/shards/{shard:0{SHARD_DIGITS}d}.json"
+
+
+class IncompleteArtifact(RuntimeError):
+    """Commit was asked for while shards are missing."""
+
+
+class ArtifactWriter:
+    """Writes the shards of one version and commits it.
+
+    Use ``ArtifactStore.writer(...)``; it returns ``None`` for versions that already exist.
+    """
+
+    def __init__(
+        self,
+        objects: ObjectStore,
+        version_key: str,
+        manifest_fields: dict[str, Any],
+        compression: str = "zstd",
+    ):
+        self.objects = objects
+        self.version_key = version_key
+        self.manifest_fields = manifest_fields
+        self.compression = compression
+        self.attempt = uuid.uuid4().hex[:12]
+        self._clock = time.perf_counter()
+        self.shards_written_here: list[int] = []
+
+    # -- shards ----------------------------------------------------------------------------------
+    def committed_shards(self) -> set[int]:
+        return {int(k.rsplit("/", 1)[-1].split(".")[0]) for k in self.objects.glob(f"{self.version_key}/shards/*.json")}
+
+    def is_committed(self, shard: int) -> bool:
+        return self.objects.exists(shard_record_key(self.version_key, shard))
+
+    def write_shard(self, shard: int, data: pa.Table | Iterable[pa.RecordBatch], schema: pa.Schema | None = None) -> bool:
+        """Write and commit one shard; False if another writer had already committed it."""
+        if shard < 0:
+            raise ValueError(f"shard index must be >= 0, got {shard}")
+        data_key = f"{self.version_key}/data/{shard:0{SHARD_DIGITS}d}-{self.attempt}.parquet"
+        # The size comes from the bytes written, not a stat afterwards: if another writer has
+        # committed this shard and the version meanwhile, its clean-up may already have removed
+        # our file, and we must still reach the create-if-absent below to learn that we lost.
+        rows, size = self._write_parquet(data_key, data, schema)
+        now = time.perf_counter()
+        record = ShardRecord(
+            shard=shard, file=data_key[len(self.version_key) + 1:], rows=rows, bytes=size, seconds=round(now - self._clock, 6)
+        )
+        self._clock = now
+        try:
+            self.objects.create_json_if_absent(shard_record_key(self.version_key, shard), record.model_dump())
+        except AlreadyExists:
+            self.objects.delete(data_key)
+            return False
+        self.shards_written_here.append(shard)
+        return True
+
+    def _write_parquet(self, key: str, data: pa.Table | Iterable[pa.RecordBatch], schema: pa.Schema | None) -> tuple[int, int]:
+        if isinstance(data, pa.Table):
+            batches: Iterable[pa.RecordBatch] = data.to_batches()
+            schema = schema or data.schema
+        else:
+            batches = data
+        rows = 0
+        with self.objects.open_write(key) as raw:
+            # Buffering locally keeps Parquet's small footer writes from becoming many tiny S3 parts.
+            sink = raw if not self.objects.config.is_s3 else io.BufferedWriter(raw, buffer_size=8 << 20)
+            writer = None
+            for batch in batches:
+                if writer is None:
+                    writer = pq.ParquetWriter(sink, schema or batch.schema, compression=self.compression)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+            if writer is None:
+                if schema is None:
+                    raise ValueError(f"shard {key} has no rows and no schema was given")
+                writer = pq.ParquetWriter(sink, schema, compression=self.compression)
+            writer.close()
+            if sink is not raw:
+                sink.flush()
+            size = raw.tell()
+        return rows, size
+
+    # -- commit ----------------------------------------------------------------------------------
+    def commit(self, num_shards: int, stats: dict[str, Any] | None = None) -> Manifest:
+        """Commit the version once shards 0..num_shards-1 are all committed.
+
+        If another writer committed the version first, its manifest is returned: both writers
+        produced the same content by construction (same fingerprint).
+        """
+        records = [self._read_record(i) for i in range(num_shards)]
+        missing = [i for i, r in enumerate(records) if r is None]
+        if missing:
+            raise IncompleteArtifact(f"{self.version_key}: shards {missing[:10]} are not committed")
+        extra = sorted(self.committed_shards() - set(range(num_shards)))
+        if extra:
+            raise IncompleteArtifact(f"{self.version_key}: shards {extra[:10]} exist beyond num_shards={num_shards}")
+        shards = [r for r in records if r is not None]
+        if not shards:
+            raise IncompleteArtifact(f"{self.version_key}: a version needs at least one shard (it may be empty)")
+        schema = pq.read_schema(self.objects.path(f"{self.version_key}/{shards[0].file}"), filesystem=self.objects.fs)
+        manifest = Manifest(
+            **self.manifest_fields,
+            created_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            num_rows=sum(s.rows for s in shards),
+            num_bytes=sum(s.bytes for s in shards),
+            schema_fields=[{"name": f.name, "type": str(f.type)} for f in schema],
+            shards=shards,
+            wall_time_s=round(sum(s.seconds for s in shards), 3),
+            stats=stats or {},
+        )
+        try:
+            self.objects.create_json_if_absent(f"{self.version_key}/{MANIFEST_FILE}", manifest.model_dump(mode="json"))
+        except AlreadyExists:
+            manifest = Manifest.model_validate(self.objects.read_json(f"{self.version_key}/{MANIFEST_FILE}"))
+        self.remove_orphans(manifest)
+        return manifest
+
+    def _read_record(self, shard: int) -> ShardRecord | None:
+        try:
+            return ShardRecord.model_validate(self.objects.read_json(shard_record_key(self.version_key, shard)))
+        except FileNotFoundError:
+            return None
+
+    def remove_orphans(self, manifest: Manifest) -> list[str]:
+        """Delete data files of this version that no committed shard names (crashed or losing attempts)."""
+        keep = {f"{self.version_key}/{s.file}" for s in manifest.shards}
+        removed = [k for k in self.objects.glob(f"{self.version_key}/data/*") if k not in keep]
+        for key in removed:
+            self.objects.delete(key)
+        return removed
+
+    def ref(self, manifest: Manifest) -> ArtifactRef:
+        return ArtifactRef(name=manifest.name, fingerprint=manifest.fingerprint, uri=self.objects.url(self.version_key))

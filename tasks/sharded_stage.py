@@ -1,0 +1,68 @@
+"""One way to run every stage that writes an artifact: reuse, resume, commit.
+
+1. If the spec's fingerprint is committed, return it: no work at all.
+2. Otherwise open a writer; shards committed by an earlier, crashed run are skipped
+   (the producer is told which, so it can skip the *work* too, not just the write).
+3. Commit once all shards are there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+
+from storage import ArtifactRef, ArtifactStore, StageSpec
+from tasks.run_context import prefect_run_context
+
+
+def stage_logger() -> logging.Logger | logging.LoggerAdapter:
+    try:
+        from prefect import get_run_logger
+
+        return get_run_logger()
+    except Exception:  # outside a Prefect run (plain Python, tests of core code)
+        return logging.getLogger("salad")
+
+
+def write_sharded_artifact(
+    store: ArtifactStore,
+    spec: StageSpec,
+    produce: Callable[[set[int]], Iterable[tuple[int, pa.Table]]],
+    stats: Callable[[], dict[str, Any]] | None = None,
+    schema: pa.Schema | None = None,
+) -> tuple[ArtifactRef, bool]:
+    """Returns (ref, reused). ``produce(committed)`` yields (shard, table) for every shard index
+    in order; for indices in ``committed`` it may yield ``None`` as the table (work skipped)."""
+    log = stage_logger()
+    existing = store.find(spec)
+    if existing is not None:
+        log.info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
+        return existing, True
+    writer = store.writer(spec, prefect_run_context())
+    committed = writer.committed_shards()
+    if committed:
+        log.info("%s@%s: resuming, %d shard(s) already committed", spec.name, spec.fingerprint, len(committed))
+    started = time.perf_counter()
+    num_shards = 0
+    for shard, table in produce(committed):
+        num_shards = shard + 1
+        if shard in committed:
+            continue
+        if table is None:
+            raise RuntimeError(f"{spec.name}: producer skipped shard {shard}, which is not committed")
+        if writer.write_shard(shard, table, schema=schema):
+            log.info("%s@%s: shard %d committed (%d rows, %.1fs elapsed)", spec.name, spec.fingerprint, shard, table.num_rows, time.perf_counter() - started)
+        else:
+            log.info("%s@%s: shard %d was committed by another writer", spec.name, spec.fingerprint, shard)
+    ref = store.commit(writer, num_shards, stats() if stats else None)
+    log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(writer.shards_written_here))
+    return ref, False
+
+
+def write_table_artifact(store: ArtifactStore, spec: StageSpec, table: pa.Table, stats: dict[str, Any] | None = None) -> ArtifactRef:
+    """A small artifact as a single shard (quarantines, statistics, centroids)."""
+    ref, _ = write_sharded_artifact(store, spec, lambda committed: [(0, table)], (lambda: stats or {}), schema=table.schema)
+    return ref

@@ -1,0 +1,57 @@
+"""The pipeline under Prefect, and the ``salad`` CLI over what it stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from deployments.cli import app
+from flows.config import load_config
+from flows.pipeline import pipeline_flow
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store_uri(tmp_path):
+    return str(tmp_path / "store")
+
+
+def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness, store_uri):
+    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300"])
+    first = pipeline_flow(cfg)["ingest"]
+    second = pipeline_flow(cfg)["ingest"]
+    assert not first.reused and second.reused and second.corpus == first.corpus
+
+    listed = runner.invoke(app, ["artifacts", "list", "--store", store_uri])
+    assert listed.exit_code == 0, listed.output
+    assert "corpus" in listed.output and first.corpus.fingerprint in listed.output
+
+    shown = runner.invoke(app, ["artifacts", "show", f"corpus@{first.corpus.fingerprint[:8]}", "--store", store_uri])
+    assert shown.exit_code == 0, shown.output
+    assert '"flow_run_id"' in shown.output and "text: string" in shown.output
+
+    lineage = runner.invoke(app, ["lineage", "corpus", "--store", store_uri, "--json"])
+    assert lineage.exit_code == 0, lineage.output
+    tree = json.loads(lineage.output)
+    assert tree["upstream"]["fingerprint"] == first.corpus.fingerprint and tree["downstream"] == []
+
+
+def test_cli_errors_are_clear(store_uri):
+    missing = runner.invoke(app, ["artifacts", "show", "nothing", "--store", store_uri])
+    assert missing.exit_code == 1 and "no committed versions of 'nothing'" in missing.output
+    bad = runner.invoke(app, ["config", "show", "--preset", "nope"])
+    assert bad.exit_code != 0 and "unknown preset 'nope'" in bad.output
+
+
+def test_presets_and_overrides():
+    cfg = load_config("tiny", ["ingest.limit=10", "ingest.languages=[en, de]"])
+    assert (cfg.preset, cfg.ingest.limit, cfg.ingest.languages) == ("tiny", 10, ["en", "de"])
+    for preset in ("3b", "7b"):
+        assert load_config(preset).ingest.source == "fineweb"
+    with pytest.raises(ValueError, match="dotted.key=value"):
+        load_config("tiny", ["ingest.limit"])
+    with pytest.raises(ValueError, match="needs ingest.paths"):
+        load_config("tiny", ["ingest.source=fineweb"])
