@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 .PHONY: demo test venv sysdeps clean-store
 

@@ -17,6 +17,9 @@ import os
 from typing import Optional
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Prefect's usage telemetry writes to its SQLite database at start-up and can collide with the
+# ephemeral server's own writes ("database is locked"); it also phones home. Off by default.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
