@@ -66,6 +66,9 @@ class ObjectStore:
             client_kwargs=client_kwargs,
             config_kwargs=config_kwargs,
             skip_instance_cache=True,
+            # Other processes commit shards and versions all the time: a cached listing would
+            # hide their commits (and make a resumed writer redo committed shards).
+            use_listings_cache=False,
         )
 
     @cached_property
