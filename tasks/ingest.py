@@ -17,6 +17,7 @@ from salad_core.corpus.ingest import CorpusIngest
 from salad_core.corpus.ingest_config import IngestConfig
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
+from tasks.publish import publish_artifact
 from tasks.sharded_stage import write_sharded_artifact, write_table_artifact
 
 CORPUS = "corpus"
@@ -48,6 +49,8 @@ def ingest_corpus(config: IngestConfig, store_config: StoreConfig) -> IngestOutp
     corpus_spec, quarantine_spec, files = ingest_specs(config)
     corpus, quarantine = store.find(corpus_spec), store.find(quarantine_spec)
     if corpus and quarantine:
+        for ref in (corpus, quarantine):
+            publish_artifact(store, ref, reused=True)
         return IngestOutputs(corpus=corpus, quarantine=quarantine, reused=True)
     run = CorpusIngest(config, files)
 

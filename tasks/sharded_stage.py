@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 import pyarrow as pa
 
 from storage import ArtifactRef, ArtifactStore, StageSpec
+from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
 
 
@@ -40,6 +41,7 @@ def write_sharded_artifact(
     existing = store.find(spec)
     if existing is not None:
         log.info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
+        publish_artifact(store, existing, reused=True)
         return existing, True
     writer = store.writer(spec, prefect_run_context())
     committed = writer.committed_shards()
@@ -59,7 +61,9 @@ def write_sharded_artifact(
             log.info("%s@%s: shard %d was committed by another writer", spec.name, spec.fingerprint, shard)
     ref = store.commit(writer, num_shards, stats() if stats else None)
     log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(writer.shards_written_here))
+    publish_artifact(store, ref, reused=False)
     return ref, False
+
 
 
 def write_table_artifact(store: ArtifactStore, spec: StageSpec, table: pa.Table, stats: dict[str, Any] | None = None) -> ArtifactRef:

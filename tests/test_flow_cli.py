@@ -24,6 +24,7 @@ def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness
     first = pipeline_flow(cfg)["ingest"]
     second = pipeline_flow(cfg)["ingest"]
     assert not first.reused and second.reused and second.corpus == first.corpus
+    assert_prefect_artifacts(first.corpus.fingerprint)
 
     listed = runner.invoke(app, ["artifacts", "list", "--store", store_uri])
     assert listed.exit_code == 0, listed.output
@@ -37,6 +38,16 @@ def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness
     assert lineage.exit_code == 0, lineage.output
     tree = json.loads(lineage.output)
     assert tree["upstream"]["fingerprint"] == first.corpus.fingerprint and tree["downstream"] == []
+
+
+def assert_prefect_artifacts(fingerprint: str) -> None:
+    """What the Prefect UI shows: the newest corpus summary under its key, and the lineage overview."""
+    from prefect.artifacts import Artifact
+
+    corpus = Artifact.get("salad-corpus")
+    assert corpus is not None and fingerprint in corpus.data and "Reused" in corpus.data  # the second run's
+    lineage = Artifact.get("salad-lineage")
+    assert lineage is not None and "flowchart LR" in lineage.data and f"corpus@{fingerprint}" in lineage.data
 
 
 def test_cli_errors_are_clear(store_uri):
