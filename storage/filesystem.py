@@ -32,6 +32,19 @@ def _env(name: str, explicit: Any) -> str | None:
     return explicit.get_secret_value() if hasattr(explicit, "get_secret_value") else str(explicit)
 
 
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an exception raised by s3fs/botocore, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        if isinstance(response, dict):
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status is not None:
+                return int(status)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @dataclass
 class ObjectStore:
     """A store root plus the filesystem that reaches it."""
@@ -139,10 +152,18 @@ class ObjectStore:
         """Write ``data`` at ``key`` only if nothing is there yet; raise AlreadyExists otherwise."""
         path = self.path(key)
         if self.config.is_s3:
+            # A single small PUT with If-None-Match: *. (Never a multipart upload: Ceph RGW
+            # ignores the condition on multipart completion; commit records are tiny.)
             try:
                 self.fs.pipe_file(path, data, mode="create")
             except FileExistsError as exc:
                 raise AlreadyExists(key) from exc
+            except OSError as exc:
+                # s3fs maps 412 to FileExistsError only when the error body names the condition;
+                # Ceph RGW's does not, and s3fs raises a plain OSError wrapping the 412.
+                if _http_status(exc) == 412:
+                    raise AlreadyExists(key) from exc
+                raise
             return
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{uuid.uuid4().hex}.tmp"
