@@ -68,15 +68,15 @@ def run(
     if flow_name == "pipeline":
         from flows.pipeline import pipeline_flow
 
-        result = pipeline_flow(cfg)
+        result = pipeline_flow(cfg).model_dump(mode="json")
     elif flow_name == "ingest":
         from flows.ingest_flow import ingest_flow
 
-        result = {"ingest": ingest_flow(cfg.ingest, cfg.store)}
+        result = {"ingest": ingest_flow(cfg.ingest, cfg.store).model_dump(mode="json")}
     else:
         raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline or ingest")
     for stage, outputs in result.items():
-        console.print(f"[bold]{stage}[/]: {outputs.model_dump_json(indent=None)}")
+        console.print(f"[bold]{stage}[/]: {json.dumps(outputs)}", soft_wrap=True)
 
 
 @app.command()
@@ -85,7 +85,7 @@ def demo(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store
     run("pipeline", preset, overrides, store)
     cfg = _config(preset, overrides, store)
     artifacts_list(cfg.store.uri)
-    lineage("corpus", cfg.store.uri, as_json=False)
+    lineage("teacher", cfg.store.uri, as_json=False)
 
 
 # -- inspecting ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from salad_core.corpus.ingest_config import IngestConfig
+from salad_core.teacher.config import TeacherConfig
 from storage import StoreConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -27,6 +28,7 @@ class PipelineConfig(BaseModel):
     preset: str = Field(default="tiny", description="The preset this configuration was built from.")
     store: StoreConfig = Field(default_factory=StoreConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
 
 
 def preset_path(preset: str | Path) -> Path:

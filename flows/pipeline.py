@@ -4,23 +4,38 @@ Run it (the embedded default, on CPU):
     salad demo                     # = make demo
     salad run pipeline --preset tiny --set ingest.bundled_docs=500
 
-Stages so far: ingest. Each stage reuses its committed version when inputs, parameters and code
+Stages so far: ingest → tokenizer → teacher (the frozen text LLM: the embedded tiny Qwen2 on
+CPU, or Qwen2.5 from a local path). Each stage reuses its committed version when inputs, parameters and code
 are unchanged, so re-running is cheap and a failed run resumes where it stopped.
 """
 
 from __future__ import annotations
 
 from prefect import flow
+from pydantic import BaseModel
 
 from flows.config import PipelineConfig
 from storage import ArtifactStore
 from tasks.ingest import IngestOutputs, ingest_corpus
 from tasks.publish import publish_lineage_overview
+from tasks.teacher import TeacherOutputs, build_teacher, build_tokenizer
+
+
+class PipelineOutputs(BaseModel):
+    ingest: IngestOutputs
+    teacher: TeacherOutputs
 
 
 @flow(name="salad-pipeline", log_prints=True)
-def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, IngestOutputs]:
+def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> PipelineOutputs:
     """Run every stage in order; returns references to the artifacts made (or reused)."""
     ingest = ingest_corpus(config.ingest, config.store)
-    publish_lineage_overview(ArtifactStore.open(config.store), [ingest.corpus, ingest.quarantine], "salad-pipeline")
-    return {"ingest": ingest}
+    tokenizer = build_tokenizer(ingest.corpus, config.teacher, config.store)
+    teacher = build_teacher(ingest.corpus, tokenizer, config.teacher, config.store)
+    finals = [ingest.quarantine, teacher.teacher]
+    publish_lineage_overview(ArtifactStore.open(config.store), finals, "salad-pipeline")
+    print(
+        f"teacher {teacher.teacher}: held-out perplexity {teacher.held_out_perplexity:.2f} "
+        f"vs unigram {teacher.unigram_perplexity:.2f} (ratio {teacher.perplexity_ratio:.3f})"
+    )
+    return PipelineOutputs(ingest=ingest, teacher=teacher)

@@ -12,6 +12,8 @@ from flows.config import load_config
 from flows.pipeline import pipeline_flow
 
 runner = CliRunner()
+# a teacher small enough for a test: the point here is orchestration, not perplexity
+MICRO_TEACHER = ["teacher.hidden=32", "teacher.mlp=64", "teacher.n_layer=1", "teacher.train_steps=5", "teacher.seq_len=32", "teacher.batch_size=4"]
 
 
 @pytest.fixture
@@ -20,9 +22,10 @@ def store_uri(tmp_path):
 
 
 def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness, store_uri):
-    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300"])
-    first = pipeline_flow(cfg)["ingest"]
-    second = pipeline_flow(cfg)["ingest"]
+    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300", *MICRO_TEACHER])
+    first_run, second_run = pipeline_flow(cfg), pipeline_flow(cfg)
+    first, second = first_run.ingest, second_run.ingest
+    assert second_run.teacher.reused and second_run.teacher.teacher == first_run.teacher.teacher
     assert not first.reused and second.reused and second.corpus == first.corpus
     assert_prefect_artifacts(first.corpus.fingerprint)
 
@@ -37,7 +40,11 @@ def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness
     lineage = runner.invoke(app, ["lineage", "corpus", "--store", store_uri, "--json"])
     assert lineage.exit_code == 0, lineage.output
     tree = json.loads(lineage.output)
-    assert tree["upstream"]["fingerprint"] == first.corpus.fingerprint and tree["downstream"] == []
+    assert tree["upstream"]["fingerprint"] == first.corpus.fingerprint
+    # downstream: the tokenizer (whose dependent is the teacher) and the teacher directly
+    assert sorted(d["name"] for d in tree["downstream"]) == ["teacher", "tokenizer"]
+    up = json.loads(runner.invoke(app, ["lineage", "teacher", "--store", store_uri, "--json"]).output)["upstream"]
+    assert sorted(c["name"] for c in up["children"]) == ["corpus", "tokenizer"]
 
 
 def assert_prefect_artifacts(fingerprint: str) -> None:
