@@ -20,7 +20,8 @@ from salad_core.corpus.ingest_config import IngestConfig
 from storage import ArtifactStore, StoreConfig
 from tasks.ingest import IngestOutputs, ingest_corpus
 from tasks.publish import publish_lineage_overview
-from tasks.quality_gate import GateOutputs, QualityGateConfig, gate_speech
+from tasks.quality_gate import GateOutputs, gate_speech
+from tasks.quality_gate_config import QualityGateConfig
 from tasks.tts import SynthesisOutputs, synthesize_speech
 from tasks.tts_config import SynthesisConfig
 

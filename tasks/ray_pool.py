@@ -1,0 +1,170 @@
+"""Running a stage's rows on a pool of Ray actors, streaming, results in input order.
+
+    with ray_session(RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5)):
+        actors = start_actors(MyWorker, config, init_args)          # one model per actor
+        stream = OrderedActorStream(actors, max_in_flight_per_actor=2)
+        for item, result in stream.map(lambda actor, item: actor.run.remote(item), items):
+            ...   # result, or the exception the call ended with (RayActorError when the actor died)
+
+Why not ``ray.util.ActorPool.map``: it consumes the whole input up front (a corpus does not fit
+in memory) and raises on the first failed call. Here at most ``n_actors × max_in_flight``
+calls are outstanding, the input is read as results are consumed, and a failed call is handed
+back to the caller as a value, so one bad batch never ends the stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class RayPoolConfig(BaseModel):
+    """Where the actors run and how many: execution only, never part of an artifact's fingerprint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = Field(
+        default=None,
+        description="None: start Ray on this machine (and stop it afterwards). 'auto', 'host:port' or "
+        "'ray://host:10001': join that running cluster (its nodes need this package installed).",
+    )
+    local_num_cpus: int | None = Field(
+        default=None, ge=1, description="Logical CPUs of a locally started Ray (None: all cores of this machine)."
+    )
+    local_num_gpus: int | None = Field(default=None, ge=0, description="GPUs of a locally started Ray (None: detected).")
+    n_actors: int = Field(default=2, ge=1, description="Actors in the pool; each loads its own model.")
+    num_cpus_per_actor: float = Field(
+        default=0.5, gt=0, description="CPUs reserved per actor; fractions allowed (0.5 keeps 2 actors + the driver on 2 cores)."
+    )
+    num_gpus_per_actor: float = Field(
+        default=0.0, ge=0, description="GPUs reserved per actor; fractions share one GPU (e.g. 0.25 = 4 actors per GPU)."
+    )
+    rows_per_call: int = Field(default=4, ge=1, description="Rows sent to an actor per call (amortises Ray's per-call cost).")
+    max_in_flight_per_actor: int = Field(
+        default=2, ge=1, description="Calls queued per actor, so it never idles while the driver collects results."
+    )
+    call_retries_on_worker_death: int = Field(
+        default=2,
+        ge=0,
+        description="An actor whose process dies (OOM, segfault) is restarted; the call it was running is retried "
+        "this many times, then handed back as failed (a row that kills the process every time ends in quarantine).",
+    )
+    worker_niceness: int | None = Field(
+        default=None,
+        ge=0,
+        le=19,
+        description="Unix niceness of the actor processes. None keeps Ray's (15: actors yield the CPU to every other "
+        "process); 0 competes equally, e.g. on a machine shared with other jobs.",
+    )
+
+
+@contextmanager
+def ray_session(config: RayPoolConfig) -> Iterator[bool]:
+    """Ray for the duration of a stage: reuse a running session, else start or join one and stop it after.
+
+    Yields True when this call started (or connected) Ray and will shut it down.
+    """
+    import ray
+
+    if ray.is_initialized():
+        yield False
+        return
+    if config.address is None:
+        ray.init(
+            num_cpus=config.local_num_cpus or os.cpu_count(),
+            num_gpus=config.local_num_gpus,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+        )
+    else:
+        ray.init(address=config.address, logging_level=logging.WARNING)
+    try:
+        yield True
+    finally:
+        ray.shutdown()
+
+
+def start_actors(actor_class: type, config: RayPoolConfig, *init_args: Any) -> list:
+    """``config.n_actors`` instances of a plain class as Ray actors with the configured resources."""
+    import ray
+
+    options: dict[str, Any] = dict(
+        num_cpus=config.num_cpus_per_actor,
+        num_gpus=config.num_gpus_per_actor,
+        # always restart a dead actor, so one poisonous row cannot take a pool member away for good;
+        # the call it was running is retried a bounded number of times, then fails as RayActorError
+        max_restarts=-1,
+        max_task_retries=config.call_retries_on_worker_death,
+    )
+    if config.worker_niceness is not None:  # Ray reads its worker settings from RAY_* variables
+        options["runtime_env"] = {"env_vars": {"RAY_worker_niceness": str(config.worker_niceness)}}
+    remote_class = ray.remote(actor_class).options(**options)
+    return [remote_class.remote(*init_args) for _ in range(config.n_actors)]
+
+
+class OrderedActorStream:
+    """Bounded, ordered fan-out of calls over a fixed list of actors."""
+
+    def __init__(self, actors: list, max_in_flight_per_actor: int = 2) -> None:
+        if not actors:
+            raise ValueError("OrderedActorStream needs at least one actor")
+        self.actors = actors
+        self.max_in_flight_per_actor = max_in_flight_per_actor
+        # completed results waiting for an earlier, slower one; bounds memory with the in-flight limit
+        self.reorder_window = 2 * len(actors) * max_in_flight_per_actor
+
+    def map(self, call: Callable[[Any, T], Any], items: Iterable[T]) -> Iterator[tuple[T, Any]]:
+        """Yield ``(item, result)`` in the order of ``items``; a failed call yields its exception."""
+        import ray
+
+        items = iter(items)
+        load = [0] * len(self.actors)
+        in_flight: dict[Any, tuple[int, int]] = {}  # object ref -> (sequence number, actor index)
+        submitted: dict[int, T] = {}
+        finished: dict[int, Any] = {}
+        next_seq = head = 0
+        exhausted = False
+        while True:
+            while not exhausted and next_seq - head < self.reorder_window:
+                actor = min(range(len(self.actors)), key=load.__getitem__)
+                if load[actor] >= self.max_in_flight_per_actor:
+                    break
+                try:
+                    item = next(items)
+                except StopIteration:
+                    exhausted = True
+                    break
+                in_flight[call(self.actors[actor], item)] = (next_seq, actor)
+                submitted[next_seq] = item
+                load[actor] += 1
+                next_seq += 1
+            if head in finished:
+                yield submitted.pop(head), finished.pop(head)
+                head += 1
+                continue
+            if not in_flight:
+                return  # input exhausted and everything yielded
+            ready, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in ready:
+                seq, actor = in_flight.pop(ref)
+                load[actor] -= 1
+                try:
+                    finished[seq] = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    finished[seq] = exc
+
+    def call(self, call: Callable[[Any, T], Any], item: T, actor_index: int = 0) -> Any:
+        """One call, waited for; returns the result or the exception it ended with."""
+        import ray
+
+        try:
+            return ray.get(call(self.actors[actor_index % len(self.actors)], item))
+        except ray.exceptions.RayError as exc:
+            return exc

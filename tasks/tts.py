@@ -1,0 +1,302 @@
+"""Prefect task: a text artifact (`id`, `text`) → a speech artifact, synthesised on a Ray actor pool.
+
+    from tasks.tts import synthesize_speech
+    out = synthesize_speech(corpus_ref, SynthesisConfig(limit=20), store_config)    # in a flow
+    out = synthesize_speech.fn(corpus_ref, SynthesisConfig(limit=20), store_config) # plain Python
+    out.speech, out.quarantine, out.shards_written
+
+Output ``<output_name>`` (default ``speech``): ``id, text, voice, sample_rate, audio`` (16-bit
+FLAC bytes at 24 kHz), ``duration_s, word_timings`` (list of {word, start, end}, null when the
+backend cannot time words), plus the input's `keep_columns` (e.g. ``cluster``). Rows that fail
+``check_text`` or fail synthesis after retries go to ``<output_name>_quarantine`` (``id, text``
+truncated, ``reason, error``); the rest continues.
+
+How it runs: each actor holds one backend (``RowSynthesizer``); the driver streams the input,
+sends rows in small batches to the least-busy actor, and puts results back in input order
+before writing a shard. Output shard i always holds the same rows (fixed-size re-sharding of
+the selected input rows), so a killed run resumes with only the missing shards. The TTS model
+identity (``model_info()`` without machine paths) is part of the fingerprint; it is asked from
+the actors, so Ray starts even when the version turns out to exist already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+from prefect import task
+from pydantic import BaseModel, Field
+
+import salad_core.tts
+from salad_core.tts.flac import encoder_source_files
+from salad_core.tts.row_selection import hashed_sample, selected_rows, shard_rows
+from salad_core.tts.rows import (
+    CRASHED_WORKER_REASON,
+    RowSynthesizer,
+    quarantine_record,
+    quarantine_schema,
+    speech_schema,
+)
+from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
+from storage.artifact import Artifact
+from storage.code_version import stage_code_version
+from storage.fingerprint import canonical_json
+from tasks.publish import publish_artifact
+from tasks.ray_pool import OrderedActorStream, ray_session, start_actors
+from tasks.run_context import prefect_run_context
+from tasks.sharded_stage import stage_logger, write_sharded_artifact
+from tasks.tts_config import SynthesisConfig
+
+_TTS_DIR = Path(salad_core.tts.__file__).parent
+_GATE_MODULES = {"quality.py", "asr.py"}  # the quality gate's code; editing it must not re-synthesise
+SPEECH_CODE_VERSION = stage_code_version(
+    "speech-1", *sorted(p for p in _TTS_DIR.glob("*.py") if p.name not in _GATE_MODULES), *encoder_source_files()
+)
+REQUIRED_COLUMNS = ("id", "text")
+
+
+class SynthesisOutputs(BaseModel):
+    speech: ArtifactRef
+    quarantine: ArtifactRef
+    reused: bool = Field(description="True when both versions existed and nothing was synthesised.")
+    shards_written: list[int] = Field(default_factory=list, description="Shards synthesised by this run.")
+    shards_resumed: list[int] = Field(default_factory=list, description="Shards committed by an earlier, interrupted run.")
+
+
+def model_identity(info: dict) -> dict[str, str]:
+    """The manifest's `models` entry: a readable id plus a hash of everything but local paths."""
+    portable = {k: v for k, v in info.items() if k != "local_paths"}
+    return {
+        "tts": f"{info.get('backend')}:{info.get('model_id')}@{info.get('revision')}",
+        "tts_info_sha256": hashlib.sha256(canonical_json(portable).encode()).hexdigest()[:16],
+    }
+
+
+def synthesis_specs(text: ArtifactRef, config: SynthesisConfig, info: dict, keep: list[str]) -> tuple[StageSpec, StageSpec]:
+    params = {**config.content_params(), "kept_columns": keep}
+    models = model_identity(info)
+    speech = StageSpec(name=config.output_name, params=params, code_version=SPEECH_CODE_VERSION, parents=[text], models=models)
+    quarantine = speech.model_copy(update={"name": f"{config.output_name}_quarantine"})
+    return speech, quarantine
+
+
+def input_fields(source: Artifact, config: SynthesisConfig) -> list[pa.Field]:
+    """The kept columns present in the input, with their types; fails clearly when id/text are missing."""
+    schema = source.dataset().schema
+    missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
+    if missing:
+        raise ValueError(f"{source.ref} has no column(s) {missing}: synthesis needs a text artifact with 'id' and 'text'")
+    return [schema.field(c) for c in config.keep_columns if c in schema.names and c not in REQUIRED_COLUMNS]
+
+
+class SynthesisRun:
+    """One attempt at a speech version: streams input rows through the pool, shard by shard."""
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        source: Artifact,
+        config: SynthesisConfig,
+        stream: OrderedActorStream,
+        quarantine_spec: StageSpec,
+        extra: list[pa.Field],
+    ) -> None:
+        self.store, self.source, self.config, self.stream = store, source, config, stream
+        self.extra = extra
+        self.columns = [*REQUIRED_COLUMNS, *(f.name for f in extra)]
+        self.speech_schema = speech_schema(extra)
+        self.quarantine_schema = quarantine_schema(extra)
+        self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
+        self.quarantine_ref: ArtifactRef | None = None
+        self.log = stage_logger()
+        self.total_shards = 0
+        self.rows_selected = 0
+        self.shards_written: list[int] = []
+        self.shards_resumed: list[int] = []
+        self.rows_spoken = self.rows_quarantined = self.crashed_rows = 0
+        self.audio_seconds = 0.0
+        self.reasons: Counter[str] = Counter()
+        self.started = time.perf_counter()
+
+    # -- input --------------------------------------------------------------------------------
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        chosen = None
+        if self.config.sample_seed is not None:
+            ids = (i for b in self.source.iter_batches(columns=["id"]) for i in b.column("id").to_pylist())
+            chosen = hashed_sample(ids, self.config.limit, self.config.sample_seed)
+        yield from selected_rows(self.source.iter_batches(batch_size=256, columns=self.columns), self.config.limit, chosen)
+
+    def _calls(self, committed: set[int]) -> Iterator[tuple[int, list[dict], bool]]:
+        """(shard, rows, last batch of the shard?) for every shard that still needs work."""
+        per_call = self.config.ray.rows_per_call
+        for shard, rows in shard_rows(self._rows(), self.config.shard_rows):
+            self.total_shards = shard + 1
+            self.rows_selected += len(rows)
+            if shard in committed:
+                continue
+            for start in range(0, len(rows), per_call):
+                yield shard, rows[start : start + per_call], start + per_call >= len(rows)
+
+    # -- the producer handed to write_sharded_artifact ------------------------------------------
+    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
+        next_shard, records = 0, []
+        calls = self.stream.map(lambda actor, item: actor.run.remote(item[1]), self._calls(committed))
+        for (shard, rows, last), result in calls:
+            records.extend(self._records(rows, result))
+            if not last:
+                continue
+            for resumed in range(next_shard, shard):
+                yield self._resumed(resumed, committed)
+            yield shard, self._finish_shard(shard, records)
+            next_shard, records = shard + 1, []
+        for resumed in range(next_shard, self.total_shards):
+            yield self._resumed(resumed, committed)
+        if self.total_shards == 0:  # nothing selected: an empty version, still committed
+            self.total_shards = 1
+            yield 0, (None if 0 in committed else self._finish_shard(0, []))
+        # the quarantine is committed before the speech version, so a speech version never lacks it
+        self.quarantine_ref = self.store.commit(self.quarantine_writer, self.total_shards, self.stats())
+        publish_artifact(self.store, self.quarantine_ref)
+
+    def _resumed(self, shard: int, committed: set[int]) -> tuple[int, None]:
+        if shard not in committed:
+            raise RuntimeError(f"shard {shard} was neither computed nor committed (a bug in the shard order)")
+        self.shards_resumed.append(shard)
+        return shard, None
+
+    def _records(self, rows: list[dict], result: Any) -> list[dict]:
+        if isinstance(result, list):
+            return result
+        # the whole call failed (the actor died, or a bug): find the row responsible, one row per call
+        self.log.warning("a synthesis call of %d rows failed (%s); retrying its rows one by one", len(rows), _first_line(result))
+        records, crashed = isolate_rows(
+            rows, lambda row, i: self.stream.call(lambda actor, r: actor.run.remote([r]), row, actor_index=i),
+            self.config.quarantine_text_chars,
+        )
+        self.crashed_rows += crashed
+        if self.crashed_rows > self.config.max_crashed_rows:
+            reasons = [r["error"] for r in records if r.get("reason") == CRASHED_WORKER_REASON]
+            raise RuntimeError(
+                f"{self.crashed_rows} rows killed their synthesis worker (max_crashed_rows="
+                f"{self.config.max_crashed_rows}); the pool looks broken, last error: {reasons[-1]}"
+            )
+        return records
+
+    def _finish_shard(self, shard: int, records: list[dict]) -> pa.Table:
+        spoken, failed = [], []
+        for record in records:
+            (spoken if record.pop("ok") else failed).append(record)
+        if not self.quarantine_writer.is_committed(shard):
+            table = pa.Table.from_pylist(failed, schema=self.quarantine_schema)
+            self.quarantine_writer.write_shard(shard, table, schema=self.quarantine_schema)
+        self.shards_written.append(shard)
+        self.rows_spoken += len(spoken)
+        self.rows_quarantined += len(failed)
+        self.audio_seconds += sum(r["duration_s"] for r in spoken)
+        self.reasons.update(r["reason"].split(":", 1)[0] for r in failed)
+        return pa.Table.from_pylist(spoken, schema=self.speech_schema)
+
+    def stats(self) -> dict[str, Any]:
+        wall = time.perf_counter() - self.started
+        return {
+            "rows_selected": self.rows_selected,
+            "shards": self.total_shards,
+            "shards_written_this_run": len(self.shards_written),
+            "shards_resumed": len(self.shards_resumed),
+            "rows_spoken_this_run": self.rows_spoken,
+            "rows_quarantined_this_run": self.rows_quarantined,
+            "quarantine_reasons_this_run": dict(self.reasons.most_common()),
+            "rows_that_crashed_a_worker": self.crashed_rows,
+            "audio_seconds_this_run": round(self.audio_seconds, 3),
+            "wall_seconds_this_run": round(wall, 3),
+            "audio_seconds_per_wall_second": round(self.audio_seconds / wall, 2) if wall > 0 else None,
+            "ray": self.config.ray.model_dump(mode="json"),
+        }
+
+
+def isolate_rows(rows: list[dict], call_one: Callable[[dict, int], Any], text_chars: int) -> tuple[list[dict], int]:
+    """Records for `rows` computed one row per call; a row whose call still fails is quarantined.
+
+    Returns (records in row order, number of rows whose call failed).
+    """
+    records, failed = [], 0
+    for i, row in enumerate(rows):
+        result = call_one(row, i)
+        if isinstance(result, list):
+            records.extend(result)
+        else:
+            failed += 1
+            records.append(quarantine_record(row, CRASHED_WORKER_REASON, _first_line(result), text_chars))
+    return records, failed
+
+
+def _first_line(exc: object) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def pool_model_info(actors: list) -> dict:
+    """Every actor's model identity; they must agree (a node with another espeak-ng would not)."""
+    import ray
+
+    try:
+        infos = ray.get([a.model_info.remote() for a in actors])
+    except ray.exceptions.RayActorError as exc:  # the backend's constructor raised (bad voice, missing weights)
+        cause = [line for line in str(exc).splitlines() if line.strip()][-1]
+        raise RuntimeError(f"the synthesis actors could not build the TTS backend: {cause}") from exc
+    hashes = {model_identity(i)["tts_info_sha256"] for i in infos}
+    if len(hashes) != 1:
+        raise RuntimeError(f"the synthesis actors load different models: {[model_identity(i) for i in infos]}")
+    return infos[0]
+
+
+@task(name="synthesize-speech")
+def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: StoreConfig) -> SynthesisOutputs:
+    """Speak the rows of a text artifact into a speech artifact (and its quarantine)."""
+    import ray
+
+    store = ArtifactStore.open(store_config)
+    log = stage_logger()
+    source = store.get(text)
+    extra = input_fields(source, config)
+    with ray_session(config.ray) as started_here:
+        pool = config.ray
+        log.info(
+            "Ray %s: %d actor(s) × %.2g CPU / %.2g GPU", "started" if started_here else "already running",
+            pool.n_actors, pool.num_cpus_per_actor, pool.num_gpus_per_actor,
+        )
+        actors = start_actors(RowSynthesizer, pool, config.tts, config.retries_per_row, config.quarantine_text_chars)
+        try:
+            info = pool_model_info(actors)
+            speech_spec, quarantine_spec = synthesis_specs(source.ref, config, info, [f.name for f in extra])
+            speech, quarantine = store.find(speech_spec), store.find(quarantine_spec)
+            if speech and quarantine:
+                log.info("%s@%s exists: reused, nothing synthesised", speech_spec.name, speech_spec.fingerprint)
+                for ref in (speech, quarantine):
+                    publish_artifact(store, ref, reused=True)
+                return SynthesisOutputs(speech=speech, quarantine=quarantine, reused=True)
+            if speech:
+                raise RuntimeError(f"{speech} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+            if info.get("random_weights"):
+                log.warning("TTS model has RANDOM weights (test mode): the audio is noise, not speech")
+            stream = OrderedActorStream(actors, pool.max_in_flight_per_actor)
+            run = SynthesisRun(store, source, config, stream, quarantine_spec, extra)
+
+            def stats() -> dict:
+                return {**run.stats(), "quarantine": f"{quarantine_spec.name}@{quarantine_spec.fingerprint}"}
+
+            speech, _ = write_sharded_artifact(store, speech_spec, run.shards, stats, schema=run.speech_schema)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+    return SynthesisOutputs(
+        speech=speech,
+        quarantine=run.quarantine_ref,
+        reused=False,
+        shards_written=run.shards_written,
+        shards_resumed=run.shards_resumed,
+    )

@@ -1,0 +1,208 @@
+"""Synthesis on a real Ray actor pool with real espeak-ng: rows, quarantine, reuse, kill-and-resume.
+
+One local Ray instance (2 logical CPUs) serves the whole module; the task sees it running and
+neither starts nor stops Ray. The resume test's child process joins it by address.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow as pa
+import pytest
+import soundfile as sf
+
+from salad_core.tts import SAMPLE_RATE, TTSConfig
+from salad_core.tts.rows import RowSynthesizer
+from salad_core.tts.voices import DEFAULT_ESPEAK_VOICES
+from storage import ArtifactStore
+from tasks.ray_pool import RayPoolConfig
+from tasks.tts import synthesis_specs, synthesize_speech
+from tasks.tts_config import SynthesisConfig
+from tests.conftest import REPO
+from tests.tts_texts import short_texts, text_artifact
+
+synthesize = synthesize_speech.fn  # the task body, without an orchestrator
+POOL = RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5, rows_per_call=2)
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    import logging
+
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+def read_speech(store: ArtifactStore, ref) -> list[dict]:
+    return store.get(ref).to_table().to_pylist()
+
+
+def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local_store):
+    good = short_texts(8)
+    bad = [
+        {"id": "bad-empty", "text": "", "cluster": "bad"},
+        {"id": "bad-punct", "text": "!!! ... ??? -- ;;", "cluster": "bad"},
+        {"id": "bad-huge", "text": "word " * 10_000, "cluster": "bad"},  # 50,000 characters
+        {"id": "bad-script", "text": "这是一个中文句子，不是英文，英语的声音读不出来。", "cluster": "bad"},
+        {"id": "bad-null", "text": None, "cluster": "bad"},
+    ]
+    rows = good[:3] + bad[:2] + good[3:6] + bad[2:] + good[6:]
+    ref = text_artifact(local_store, rows)
+    out = synthesize(ref, SynthesisConfig(shard_rows=5, ray=POOL), local_store.objects.config)
+
+    speech = read_speech(local_store, out.speech)
+    assert [r["id"] for r in speech] == [r["id"] for r in good]  # input order, bad rows left out
+    for row, source in zip(speech, good):
+        audio, sr = sf.read(io.BytesIO(row["audio"]), dtype="float32")
+        assert sr == row["sample_rate"] == SAMPLE_RATE
+        assert len(audio) / sr == pytest.approx(row["duration_s"], abs=1e-3)
+        words = source["text"].split()
+        assert 0.15 < row["duration_s"] / len(words) < 0.8  # espeak at 175 wpm: ~0.34 s per word
+        assert [w["word"] for w in row["word_timings"]] == words
+        starts = [w["start"] for w in row["word_timings"]]
+        assert starts == sorted(starts) and row["word_timings"][-1]["end"] <= row["duration_s"] + 1e-6
+        assert row["voice"] in DEFAULT_ESPEAK_VOICES and row["cluster"] == source["cluster"] and row["text"] == source["text"]
+
+    quarantine = {r["id"]: r for r in read_speech(local_store, out.quarantine)}
+    assert quarantine["bad-empty"]["reason"] == "empty text"
+    assert quarantine["bad-punct"]["reason"] == "no letters: only punctuation, digits or symbols"
+    assert quarantine["bad-huge"]["reason"] == "too long: 50000 characters, the limit is 5000"
+    assert quarantine["bad-huge"]["text"].endswith("… [50000 characters]") and len(quarantine["bad-huge"]["text"]) < 250
+    assert quarantine["bad-script"]["reason"].startswith("script not speakable by this voice")
+    assert quarantine["bad-null"]["reason"] == "not a string (got NoneType)"
+    assert set(quarantine) == {r["id"] for r in bad}
+
+    manifest = local_store.get(out.speech).manifest
+    assert manifest.models["tts"].startswith("espeak:espeak-ng@") and len(manifest.models["tts_info_sha256"]) == 16
+    assert manifest.parents[0].fingerprint == ref.fingerprint
+    assert manifest.stats["rows_selected"] == 13 and manifest.stats["rows_quarantined_this_run"] == 5
+    assert [s.rows for s in manifest.shards] == [3, 3, 2]  # shards of 5 input rows, bad ones removed
+    assert "ray" not in manifest.params  # execution settings never change the version
+
+    # same content, another pool shape: the committed version is reused, nothing synthesised
+    again = synthesize(ref, SynthesisConfig(shard_rows=5, ray=POOL.model_copy(update={"n_actors": 1})), local_store.objects.config)
+    assert again.reused and again.speech == out.speech and again.quarantine == out.quarantine
+
+
+def test_limit_and_seeded_sample_pick_the_same_rows_every_time(ray_address, local_store):
+    rows = short_texts(12, sentences=1)
+    ref = text_artifact(local_store, rows)
+    first = synthesize(ref, SynthesisConfig(limit=3, ray=POOL), local_store.objects.config)
+    assert [r["id"] for r in read_speech(local_store, first.speech)] == [r["id"] for r in rows[:3]]
+    sampled = synthesize(ref, SynthesisConfig(limit=4, sample_seed=7, ray=POOL), local_store.objects.config)
+    ids = [r["id"] for r in read_speech(local_store, sampled.speech)]
+    positions = [next(i for i, r in enumerate(rows) if r["id"] == x) for x in ids]
+    assert len(ids) == 4 and positions == sorted(positions) and positions != [0, 1, 2, 3]
+
+
+def test_empty_input_makes_an_empty_committed_version(ray_address, local_store):
+    out = synthesize(text_artifact(local_store, []), SynthesisConfig(ray=POOL), local_store.objects.config)
+    speech, quarantine = local_store.get(out.speech), local_store.get(out.quarantine)
+    assert speech.num_rows == quarantine.num_rows == 0 and len(speech.manifest.shards) == 1
+    assert speech.to_table().schema.names[:7] == ["id", "text", "voice", "sample_rate", "audio", "duration_s", "word_timings"]
+
+
+def test_killed_run_resumes_with_only_the_missing_shards(ray_address, tmp_path):
+    rows = short_texts(40)
+    config = SynthesisConfig(
+        shard_rows=4,
+        ray=RayPoolConfig(address=ray_address, n_actors=1, num_cpus_per_actor=0.5, rows_per_call=1, max_in_flight_per_actor=1),
+    )
+    store = ArtifactStore.open(str(tmp_path / "killed"))
+    ref = text_artifact(store, rows)
+    speech_spec, _ = synthesis_specs(ref, config, RowSynthesizer(TTSConfig()).model_info(), ["cluster"])
+    writer = store.writer(speech_spec)
+
+    child = subprocess.Popen(
+        [sys.executable, "tests/tts_child.py", store.uri, str(ref), config.model_dump_json()],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while not writer.committed_shards() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    log = child.communicate(timeout=30)[0].decode(errors="replace")
+    assert child.returncode == -signal.SIGKILL, f"the child ended by itself before it could be killed:\n{log[-3000:]}"
+    assert store.find(speech_spec) is None  # killed before the commit
+    committed = writer.committed_shards()
+    assert 1 <= len(committed) < 10
+    files_before = {i: store.objects.read_json(f"{speech_spec.name}/{speech_spec.fingerprint}/shards/{i:06d}.json")["file"] for i in committed}
+
+    # rerun (here, in-process, on the same Ray): only the missing shards are synthesised
+    resumed = synthesize(ref, config, store.objects.config)
+    assert resumed.shards_resumed == sorted(committed)
+    assert resumed.shards_written == sorted(set(range(10)) - committed)
+    manifest = store.get(resumed.speech).manifest
+    assert {s.shard: s.file for s in manifest.shards if s.shard in committed} == files_before
+    assert manifest.stats["shards_resumed"] == len(committed)
+
+    # an uninterrupted run into another store: the very same rows and bytes, nothing twice
+    fresh_store = ArtifactStore.open(str(tmp_path / "fresh"))
+    fresh = synthesize(text_artifact(fresh_store, rows), config.model_copy(update={"ray": POOL}), fresh_store.objects.config)
+    assert fresh.speech.fingerprint == resumed.speech.fingerprint and fresh.shards_resumed == []
+    got, expected = store.get(resumed.speech).to_table(), fresh_store.get(fresh.speech).to_table()
+    assert got.num_rows == expected.num_rows == 40 and len(set(got.column("id").to_pylist())) == 40
+    for column in ("id", "voice", "audio", "duration_s", "word_timings"):
+        assert got.column(column).equals(expected.column(column)), column
+    assert store.get(resumed.quarantine).num_rows == 0 and len(store.get(resumed.quarantine).manifest.shards) == 10
+
+
+def test_input_without_text_column_is_refused_clearly(ray_address, local_store):
+    from storage import StageSpec
+    from tasks.sharded_stage import write_table_artifact
+
+    ref = write_table_artifact(local_store, StageSpec(name="ids", code_version="t"), pa.table({"id": ["a"]}))
+    with pytest.raises(ValueError, match=r"has no column\(s\) \['text'\]"):
+        synthesize(ref, SynthesisConfig(ray=POOL), local_store.objects.config)
+
+
+def test_backend_that_cannot_be_built_fails_the_task_clearly(ray_address, local_store):
+    ref = text_artifact(local_store, short_texts(2, sentences=1))
+    config = SynthesisConfig(tts=TTSConfig(voices=["no-such-voice"]), ray=POOL)
+    with pytest.raises(RuntimeError, match=r"could not build the TTS backend: ValueError: espeak-ng has no voice named \['no-such-voice'\]"):
+        synthesize(ref, config, local_store.objects.config)
+    assert local_store.names() == ["texts"]  # nothing half-written
+
+
+class DiesOnPoison:
+    """A pool member whose process exits on one input, as a segfaulting TTS library would."""
+
+    def run(self, item):
+        if item == "poison":
+            os._exit(1)
+        return item * 10
+
+
+def test_stream_survives_a_row_that_kills_its_worker(ray_address):
+    import ray
+    from ray import cloudpickle
+
+    from tasks.ray_pool import OrderedActorStream, start_actors
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need not import this test module
+    actors = start_actors(DiesOnPoison, RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5, call_retries_on_worker_death=1))
+    try:
+        stream = OrderedActorStream(actors, max_in_flight_per_actor=2)
+        run = lambda actor, item: actor.run.remote(item)  # noqa: E731
+        items = [1, 2, "poison", 3, 4, 5, 6]
+        results = list(stream.map(run, items))
+        assert [item for item, _ in results] == items  # input order, nothing lost, nothing raised
+        assert isinstance(dict(results)["poison"], ray.exceptions.RayActorError)
+        # a call queued behind the killer on the same actor may run out of retries too; the synthesis
+        # task re-runs such calls row by row (isolate_rows), which recovers every innocent row
+        recovered = [r if not isinstance(r, Exception) else stream.call(run, item, actor_index=i) for i, (item, r) in enumerate(results) if item != "poison"]
+        assert recovered == [10, 20, 30, 40, 50, 60]
+        assert [stream.call(run, 7, actor_index=i) for i in (0, 1)] == [70, 70]  # both actors restarted and usable
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+        for actor in actors:
+            ray.kill(actor)
