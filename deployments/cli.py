@@ -2,6 +2,7 @@
 
     salad demo                                   # the whole pipeline on the embedded default
     salad run ingest --preset tiny --set ingest.limit=500
+    salad run tts --set tts.limit=20             # synthesise + gate a sample of the corpus (Ray)
     salad artifacts list
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
     salad lineage corpus --json
@@ -58,7 +59,7 @@ def _config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
 # -- running ------------------------------------------------------------------------------------
 @app.command()
 def run(
-    flow_name: str = typer.Argument(..., help="pipeline | ingest"),
+    flow_name: str = typer.Argument(..., help="pipeline | ingest | tts"),
     preset: str = PresetOpt,
     overrides: Optional[list[str]] = SetOpt,
     store: Optional[str] = StoreOpt,
@@ -73,8 +74,12 @@ def run(
         from flows.ingest_flow import ingest_flow
 
         result = {"ingest": ingest_flow(cfg.ingest, cfg.store).model_dump(mode="json")}
+    elif flow_name == "tts":
+        from flows.tts_flow import tts_flow
+
+        result = tts_flow(cfg.ingest, cfg.tts, cfg.gate, cfg.store).model_dump(mode="json")
     else:
-        raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline or ingest")
+        raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline, ingest or tts")
     for stage, outputs in result.items():
         console.print(f"[bold]{stage}[/]: {json.dumps(outputs)}", soft_wrap=True)
 

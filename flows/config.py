@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.teacher.config import TeacherConfig
 from storage import StoreConfig
+from tasks.quality_gate_config import QualityGateConfig
+from tasks.tts_config import SynthesisConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -29,6 +31,8 @@ class PipelineConfig(BaseModel):
     store: StoreConfig = Field(default_factory=StoreConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+    tts: SynthesisConfig = Field(default_factory=lambda: SynthesisConfig(limit=100, sample_seed=0))
+    gate: QualityGateConfig = Field(default_factory=QualityGateConfig)
 
 
 def preset_path(preset: str | Path) -> Path:

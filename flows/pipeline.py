@@ -5,7 +5,8 @@ Run it (the embedded default, on CPU):
     salad run pipeline --preset tiny --set ingest.bundled_docs=500
 
 Stages so far: ingest → tokenizer → teacher (the frozen text LLM: the embedded tiny Qwen2 on
-CPU, or Qwen2.5 from a local path). Each stage reuses its committed version when inputs, parameters and code
+CPU, or Qwen2.5 from a local path); ingest → speech synthesis (Ray actor pool; espeak-ng by
+default, Kokoro at paper scale) → quality gate. Each stage reuses its committed version when inputs, parameters and code
 are unchanged, so re-running is cheap and a failed run resumes where it stopped.
 """
 
@@ -18,12 +19,16 @@ from flows.config import PipelineConfig
 from storage import ArtifactStore
 from tasks.ingest import IngestOutputs, ingest_corpus
 from tasks.publish import publish_lineage_overview
+from tasks.quality_gate import GateOutputs, gate_speech
 from tasks.teacher import TeacherOutputs, build_teacher, build_tokenizer
+from tasks.tts import SynthesisOutputs, synthesize_speech
 
 
 class PipelineOutputs(BaseModel):
     ingest: IngestOutputs
     teacher: TeacherOutputs
+    speech: SynthesisOutputs
+    gate: GateOutputs
 
 
 @flow(name="salad-pipeline", log_prints=True)
@@ -32,10 +37,13 @@ def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> PipelineOutputs:
     ingest = ingest_corpus(config.ingest, config.store)
     tokenizer = build_tokenizer(ingest.corpus, config.teacher, config.store)
     teacher = build_teacher(ingest.corpus, tokenizer, config.teacher, config.store)
-    finals = [ingest.quarantine, teacher.teacher]
+    speech = synthesize_speech(ingest.corpus, config.tts, config.store)
+    gate = gate_speech(speech.speech, config.gate, config.store)
+    finals = [ingest.quarantine, teacher.teacher, speech.quarantine, gate.gated, gate.quarantine]
     publish_lineage_overview(ArtifactStore.open(config.store), finals, "salad-pipeline")
     print(
         f"teacher {teacher.teacher}: held-out perplexity {teacher.held_out_perplexity:.2f} "
         f"vs unigram {teacher.unigram_perplexity:.2f} (ratio {teacher.perplexity_ratio:.3f})"
     )
-    return PipelineOutputs(ingest=ingest, teacher=teacher)
+    print(f"speech {speech.speech}: gate passed {gate.rows_passed}, failed {gate.rows_failed}")
+    return PipelineOutputs(ingest=ingest, teacher=teacher, speech=speech, gate=gate)
