@@ -1,0 +1,77 @@
+"""Mimi's fixed geometry and the settings of our frozen tokenizer.
+
+Usage:
+    from salad_core.mimi.config import MimiConfig, SAMPLES_PER_FRAME
+    cfg = MimiConfig()                                    # real weights if cached, else seeded random
+    cfg = MimiConfig(weights="real")                      # fail unless the real checkpoint is found
+    cfg = MimiConfig(weights_path="mimi-random-seed0.safetensors")   # a file saved earlier
+    cfg = MimiConfig(device="cuda", dtype="bfloat16", max_batch_items=64)    # batching pays on GPU
+
+``weights``: "auto" uses the real checkpoint when ``weights_path`` is given or the Hugging Face
+cache already holds it (never downloads), otherwise seeded random weights whose codebooks are
+fitted on calibration audio; "real" refuses the fallback; "random" ignores the cache.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SAMPLE_RATE = 24_000
+FRAME_RATE = 12.5
+SAMPLES_PER_FRAME = 1_920  # SAMPLE_RATE / FRAME_RATE
+LATENT_DIM = 512
+CODEBOOK_SIZE = 2_048
+TOTAL_CODEBOOKS = 32
+
+HF_REPO = "kyutai/moshiko-pytorch-bf16"
+HF_FILENAME = "tokenizer-e351c8d8-checkpoint125.safetensors"
+
+
+def frames_for_samples(n_samples: int) -> int:
+    """Mimi pads the input to whole frames, so a partial last frame still yields a code."""
+    return math.ceil(n_samples / SAMPLES_PER_FRAME)
+
+
+class CodebookFitConfig(BaseModel):
+    """How random-weight codebooks are fitted to calibration speech (see codebook_fit.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_seconds: float = Field(20.0, gt=0)  # calibration audio used, summed over clips
+    time_shifts: int = Field(2, ge=1)  # sub-frame offsets per clip: more distinct frames per second
+    kmeans_iters: int = Field(10, ge=1)
+    points_per_code: int = Field(4, ge=1)  # frames per k-means centroid; the other entries are random draws
+    filler_scale: float = Field(0.3, gt=0)  # spread of those draws relative to the residuals' spread
+
+
+class MimiConfig(BaseModel):
+    """Which Mimi weights, how many codebooks, and how to batch on which device."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weights: Literal["auto", "real", "random"] = "auto"
+    weights_path: str | None = None  # a local .safetensors: the real checkpoint or one saved by save()
+    hf_repo: str = HF_REPO
+    hf_filename: str = HF_FILENAME
+    hf_cache_dir: str | None = None  # None: huggingface_hub's default cache
+    num_codebooks: int = Field(8, ge=1, le=TOTAL_CODEBOOKS)  # the paper keeps RVQ levels 0..7
+    seed: int = 0  # random weights and the codebook fit
+    codebook_fit: CodebookFitConfig = CodebookFitConfig()
+    device: str = "cpu"
+    dtype: Literal["float32", "bfloat16"] = "float32"  # bfloat16 runs the encoder under autocast
+    # Clips per forward pass. None: one on CPU, 32 on an accelerator. On CPU, batches were measured
+    # slower than one clip at a time (1 thread, real clips: 13-15 audio-s/s alone, 7-11 in batches
+    # of 4-16): the first encoder layers run at 24 kHz x 64 channels, so a batch's activations
+    # leave the caches and the memory-bound ops (ELU, add, cat) slow down. On a GPU batching is
+    # what fills the device.
+    max_batch_items: int | None = Field(None, ge=1)
+    max_batch_seconds: float = Field(240.0, gt=0)  # padded audio per forward pass, bounds memory
+
+    @property
+    def batch_items(self) -> int:
+        if self.max_batch_items is not None:
+            return self.max_batch_items
+        return 1 if self.device.split(":")[0] == "cpu" else 32

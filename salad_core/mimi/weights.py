@@ -1,0 +1,81 @@
+"""Finding, building, freezing, hashing and saving Mimi weights.
+
+Usage:
+    path = find_real_weights(config)                  # explicit file, else the HF cache, else None
+    model = build_mimi(path, seed=0, num_codebooks=8) # path None: seeded random weights
+    save_weights(model, "mimi.safetensors", {"random_weights": "true", ...})
+    read_weights_metadata("mimi.safetensors")         # the metadata dict ({} for the real checkpoint)
+    weights_sha256(model)                              # identity of the weights, for lineage
+
+Saved files are plain Mimi state dicts in safetensors, the format of Kyutai's checkpoint, so a
+file saved here loads through exactly the code path the real weights take. Our own facts
+(random or not, seed, codebook fit) travel in the safetensors header metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from huggingface_hub import try_to_load_from_cache
+from moshi.models.compression import MimiModel
+from moshi.models.loaders import get_mimi
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from salad_core.mimi.config import MimiConfig
+
+
+def find_real_weights(config: MimiConfig) -> Path | None:
+    """The checkpoint to load: ``config.weights_path`` if set, else the HF cache entry; never downloads."""
+    if config.weights_path is not None:
+        path = Path(config.weights_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Mimi weights_path {path} does not exist")
+        return path
+    cached = try_to_load_from_cache(config.hf_repo, config.hf_filename, cache_dir=config.hf_cache_dir)
+    if isinstance(cached, (str, os.PathLike)) and Path(cached).is_file():
+        return Path(cached)
+    return None
+
+
+def build_mimi(weights_path: Path | None, seed: int, num_codebooks: int, device: str = "cpu") -> MimiModel:
+    """Mimi with the given weights (or seeded random ones), frozen.
+
+    The random initialisation runs on a forked RNG so building a tokenizer never disturbs the
+    caller's random stream (and the caller's stream never changes our weights).
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = get_mimi(str(weights_path) if weights_path else None, device="cpu", num_codebooks=num_codebooks)
+    return freeze(model).to(device)
+
+
+def freeze(model: torch.nn.Module) -> torch.nn.Module:
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
+def save_weights(model: torch.nn.Module, path: str | os.PathLike, metadata: dict[str, str]) -> None:
+    """Write the full state dict (all 32 codebooks) as safetensors, with string metadata in its header."""
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path), metadata=metadata)
+
+
+def read_weights_metadata(path: str | os.PathLike) -> dict[str, str]:
+    with safe_open(str(path), framework="pt") as f:
+        return dict(f.metadata() or {})
+
+
+def weights_sha256(model: torch.nn.Module) -> str:
+    """Hash of names, dtypes, shapes and values: equal for a model and its saved-then-loaded copy."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}\n".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().data)
+    return digest.hexdigest()
