@@ -33,7 +33,9 @@ from storage.lineage import render_tree  # noqa: E402
 app = typer.Typer(help="SALAD pipeline: run flows, inspect versioned artifacts and lineage.", no_args_is_help=True)
 artifacts_app = typer.Typer(help="List and inspect stored artifacts.", no_args_is_help=True)
 config_app = typer.Typer(help="Show resolved configurations.", no_args_is_help=True)
+clusters_app = typer.Typer(help="Look at the web-text clusters.", no_args_is_help=True)
 app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(clusters_app, name="clusters")
 app.add_typer(config_app, name="config")
 console = Console()
 
@@ -164,6 +166,25 @@ def artifacts_gc(store: Optional[str] = StoreOpt, grace_hours: float = typer.Opt
     """Remove uncommitted leftovers of crashed writers (committed data is never touched)."""
     removed = _store(store).gc(grace_hours * 3600)
     console.print(f"removed {len(removed)} uncommitted file(s)")
+
+
+@clusters_app.command("report")
+def clusters_report(
+    ref: str = typer.Argument("cluster_report", help="cluster_report[@FINGERPRINT]"),
+    store: Optional[str] = StoreOpt,
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write the figure (PNG) here."),
+) -> None:
+    """The cluster summary (sizes, shares, top terms, an example each) and the figure."""
+    try:
+        row = _store(store).get(ref).to_table().to_pylist()[0]
+    except ArtifactNotFound as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    print(row["markdown"])
+    if out:
+        with open(out, "wb") as f:
+            f.write(row["png"])
+        console.print(f"figure written to {out}")
 
 
 @config_app.command("show")

@@ -15,7 +15,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
+from salad_core.clustering.config import ClusterConfig
 from salad_core.corpus.ingest_config import IngestConfig
+from salad_core.embedding.config import EmbedConfig
 from salad_core.teacher.config import TeacherConfig
 from storage import StoreConfig
 from tasks.quality_gate_config import QualityGateConfig
@@ -30,6 +32,8 @@ class PipelineConfig(BaseModel):
     preset: str = Field(default="tiny", description="The preset this configuration was built from.")
     store: StoreConfig = Field(default_factory=StoreConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)
     tts: SynthesisConfig = Field(default_factory=lambda: SynthesisConfig(limit=100, sample_seed=0))
     gate: QualityGateConfig = Field(default_factory=QualityGateConfig)

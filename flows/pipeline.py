@@ -4,7 +4,7 @@ Run it (the embedded default, on CPU):
     salad demo                     # = make demo
     salad run pipeline --preset tiny --set ingest.bundled_docs=500
 
-Stages so far: ingest → tokenizer → teacher (the frozen text LLM: the embedded tiny Qwen2 on
+Stages so far: ingest → embed → cluster (D_web's domains); ingest → tokenizer → teacher (the frozen text LLM: the embedded tiny Qwen2 on
 CPU, or Qwen2.5 from a local path); ingest → speech synthesis (Ray actor pool; espeak-ng by
 default, Kokoro at paper scale) → quality gate. Each stage reuses its committed version when inputs, parameters and code
 are unchanged, so re-running is cheap and a failed run resumes where it stopped.
@@ -17,6 +17,8 @@ from pydantic import BaseModel
 
 from flows.config import PipelineConfig
 from storage import ArtifactStore
+from tasks.cluster import ClusterOutputs, cluster_corpus
+from tasks.embed import EmbedOutputs, embed_corpus
 from tasks.ingest import IngestOutputs, ingest_corpus
 from tasks.publish import publish_lineage_overview
 from tasks.quality_gate import GateOutputs, gate_speech
@@ -26,6 +28,8 @@ from tasks.tts import SynthesisOutputs, synthesize_speech
 
 class PipelineOutputs(BaseModel):
     ingest: IngestOutputs
+    embed: EmbedOutputs
+    cluster: ClusterOutputs
     teacher: TeacherOutputs
     speech: SynthesisOutputs
     gate: GateOutputs
@@ -35,15 +39,17 @@ class PipelineOutputs(BaseModel):
 def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> PipelineOutputs:
     """Run every stage in order; returns references to the artifacts made (or reused)."""
     ingest = ingest_corpus(config.ingest, config.store)
+    embed = embed_corpus(ingest.corpus, config.embed, config.store)
+    cluster = cluster_corpus(ingest.corpus, embed.embeddings, config.cluster, config.store)
     tokenizer = build_tokenizer(ingest.corpus, config.teacher, config.store)
     teacher = build_teacher(ingest.corpus, tokenizer, config.teacher, config.store)
     speech = synthesize_speech(ingest.corpus, config.tts, config.store)
     gate = gate_speech(speech.speech, config.gate, config.store)
-    finals = [ingest.quarantine, teacher.teacher, speech.quarantine, gate.gated, gate.quarantine]
+    finals = [ingest.quarantine, cluster.report, teacher.teacher, speech.quarantine, gate.gated, gate.quarantine]
     publish_lineage_overview(ArtifactStore.open(config.store), finals, "salad-pipeline")
     print(
         f"teacher {teacher.teacher}: held-out perplexity {teacher.held_out_perplexity:.2f} "
         f"vs unigram {teacher.unigram_perplexity:.2f} (ratio {teacher.perplexity_ratio:.3f})"
     )
     print(f"speech {speech.speech}: gate passed {gate.rows_passed}, failed {gate.rows_failed}")
-    return PipelineOutputs(ingest=ingest, teacher=teacher, speech=speech, gate=gate)
+    return PipelineOutputs(ingest=ingest, embed=embed, cluster=cluster, teacher=teacher, speech=speech, gate=gate)

@@ -1,0 +1,84 @@
+"""Prefect task: corpus → sentence embeddings, one output shard per corpus shard.
+
+    from tasks.embed import embed_corpus
+    out = embed_corpus(corpus_ref, EmbedConfig(), store_config)   # out.embeddings: ArtifactRef
+
+Shard *i* of ``embeddings`` holds the vectors of shard *i* of the corpus, row for row, so a
+crashed run resumes at the first uncommitted shard and later stages can join by position. The
+model enters the fingerprint through its weights hash (computed from the files, before any
+loading), so a different checkpoint is a different version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from prefect import task
+from pydantic import BaseModel
+
+import salad_core.embedding
+from salad_core.embedding.arrow import vectors_to_arrow
+from salad_core.embedding.config import EmbedConfig
+from salad_core.embedding.embedder import Embedder
+from salad_core.embedding.model_source import resolve_model, weights_sha256
+from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
+from storage.code_version import stage_code_version
+from tasks.sharded_stage import write_sharded_artifact
+
+EMBEDDINGS = "embeddings"
+EMBED_CODE_VERSION = stage_code_version("embed-1", *sorted(Path(salad_core.embedding.__file__).parent.glob("*.py")))
+# runtime knobs that do not change the vectors' meaning stay out of the fingerprint
+RUNTIME_FIELDS = {"device", "batch_size", "hf_cache_dir"}
+TEXTS_PER_CALL = 512  # documents handed to the embedder at once (it batches inside)
+
+
+class EmbedOutputs(BaseModel):
+    embeddings: ArtifactRef
+    reused: bool
+
+
+def embed_spec(corpus: ArtifactRef, config: EmbedConfig) -> StageSpec:
+    source = resolve_model(config.model, config.revision, config.hf_cache_dir)
+    model_id = f"{config.model}@{source.revision or 'local'}#sha256:{weights_sha256(source.path)[:16]}"
+    return StageSpec(
+        name=EMBEDDINGS,
+        params=config.model_dump(mode="json", exclude=RUNTIME_FIELDS),
+        code_version=EMBED_CODE_VERSION,
+        parents=[corpus],
+        models={"embedder": model_id},
+    )
+
+
+@task(name="embed-corpus")
+def embed_corpus(corpus: ArtifactRef, config: EmbedConfig, store_config: StoreConfig) -> EmbedOutputs:
+    store = ArtifactStore.open(store_config)
+    spec = embed_spec(corpus, config)
+    source = store.get(corpus)
+    embedder: list[Embedder] = []  # loaded on the first shard that needs work, not for a reuse
+
+    def produce(committed: set[int]):
+        for shard in range(len(source.manifest.shards)):
+            if shard in committed:
+                yield shard, None
+                continue
+            if not embedder:
+                embedder.append(Embedder(config))
+            rows = source.read_shard(shard, columns=["id", "text"])
+            ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
+            parts = [
+                embedder[0].embed(texts[i : i + TEXTS_PER_CALL], ids[i : i + TEXTS_PER_CALL])
+                for i in range(0, len(texts), TEXTS_PER_CALL)
+            ]
+            vectors = pa.concat_arrays([vectors_to_arrow(p) for p in parts]) if parts else None
+            if vectors is None:
+                yield shard, pa.table({"id": pa.array([], pa.string())})
+                continue
+            yield shard, pa.table({"id": pa.array(ids, pa.string()), "embedding": vectors})
+
+    def stats() -> dict:
+        info = embedder[0].model_info() if embedder else {}
+        return {"model_info": info, "dim": info.get("dim"), "long_documents": config.long_documents}
+
+    ref, reused = write_sharded_artifact(store, spec, produce, stats)
+    return EmbedOutputs(embeddings=ref, reused=reused)
