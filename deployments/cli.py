@@ -3,6 +3,7 @@
     salad demo                                   # the whole pipeline on the embedded default
     salad run ingest --preset tiny --set ingest.limit=500
     salad run tts --set tts.limit=20             # synthesise + gate a sample of the corpus (Ray)
+    salad run speech --set speech.kind=folder --set speech.folder=/data/clips   # natural speech → Mimi codes
     salad artifacts list
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
     salad lineage corpus --json
@@ -61,7 +62,7 @@ def _config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
 # -- running ------------------------------------------------------------------------------------
 @app.command()
 def run(
-    flow_name: str = typer.Argument(..., help="pipeline | ingest | tts"),
+    flow_name: str = typer.Argument(..., help="pipeline | ingest | tts | speech"),
     preset: str = PresetOpt,
     overrides: Optional[list[str]] = SetOpt,
     store: Optional[str] = StoreOpt,
@@ -80,8 +81,14 @@ def run(
         from flows.tts_flow import tts_flow
 
         result = tts_flow(cfg.ingest, cfg.tts, cfg.gate, cfg.store).model_dump(mode="json")
+    elif flow_name == "speech":
+        from flows.speech_flow import speech_flow
+
+        if cfg.speech is None:
+            raise typer.BadParameter("the speech flow needs a source, e.g. --set speech.kind=folder --set speech.folder=/data/clips")
+        result = speech_flow(cfg.speech, cfg.tokenize, cfg.store).model_dump(mode="json")
     else:
-        raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline, ingest or tts")
+        raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline, ingest, tts or speech")
     for stage, outputs in result.items():
         console.print(f"[bold]{stage}[/]: {json.dumps(outputs)}", soft_wrap=True)
 

@@ -18,9 +18,11 @@ from pydantic import BaseModel, Field
 from salad_core.clustering.config import ClusterConfig
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.embedding.config import EmbedConfig
+from salad_core.speech_sources import SpeechSourceConfig
 from salad_core.teacher.config import TeacherConfig
 from storage import StoreConfig
 from tasks.quality_gate_config import QualityGateConfig
+from tasks.tokenize_config import TokenizeConfig
 from tasks.tts_config import SynthesisConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -37,6 +39,10 @@ class PipelineConfig(BaseModel):
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)
     tts: SynthesisConfig = Field(default_factory=lambda: SynthesisConfig(limit=100, sample_seed=0))
     gate: QualityGateConfig = Field(default_factory=QualityGateConfig)
+    speech: SpeechSourceConfig | None = Field(
+        default=None, description="Natural speech (LibriHeavy, Emilia, or a folder + TSV) to ingest and tokenize; None: skip."
+    )
+    tokenize: TokenizeConfig = Field(default_factory=TokenizeConfig)
 
 
 def preset_path(preset: str | Path) -> Path:

@@ -22,12 +22,13 @@ def store_uri(tmp_path):
 
 
 def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness, store_uri):
-    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300", "tts.limit=6", *MICRO_TEACHER])
+    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300", "tts.limit=3", *MICRO_TEACHER])
     first_run, second_run = pipeline_flow(cfg), pipeline_flow(cfg)
     first, second = first_run.ingest, second_run.ingest
     assert second_run.teacher.reused and second_run.teacher.teacher == first_run.teacher.teacher
     assert second_run.speech.reused and second_run.gate.reused and second_run.gate.gated == first_run.gate.gated
-    assert first_run.gate.rows_passed + first_run.gate.rows_failed == 6
+    assert first_run.gate.rows_passed + first_run.gate.rows_failed == 3
+    assert second_run.speech_codes.reused and second_run.speech_codes.codes == first_run.speech_codes.codes
     assert not first.reused and second.reused and second.corpus == first.corpus
     assert_prefect_artifacts(first.corpus.fingerprint)
 

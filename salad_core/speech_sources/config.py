@@ -1,0 +1,67 @@
+"""Which speech corpus to read and how to turn it into utterances (a form in the Prefect UI).
+
+    SpeechSourceConfig(kind="folder", folder="/data/real_speech")          # folder/transcripts.tsv
+    SpeechSourceConfig(kind="libriheavy", paths=["/data/libriheavy_cuts_small.jsonl.gz"],
+                       path_remap={"download/librilight": "s3://corpora/librilight"})
+    SpeechSourceConfig(kind="emilia", paths=["s3://corpora/Emilia/EN/*.tar"])
+
+Everything but ``storage_options`` decides the content and is part of the fingerprint.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SpeechSourceConfig(BaseModel):
+    """A speech corpus and the rules that make its rows utterances (or quarantine them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["folder", "libriheavy", "emilia"] = Field(
+        default="folder",
+        description="folder: audio files + a transcript TSV; libriheavy: lhotse cut JSONL(.gz); emilia: WebDataset tars.",
+    )
+    folder: str | None = Field(default=None, description="kind=folder: the folder holding the audio files.")
+    transcripts: str = Field(
+        default="transcripts.tsv",
+        description="kind=folder: TSV with a header row, columns 'file' and 'text' (others ignored, 'speaker' used if present), "
+        "tab-separated, no quoting; relative paths are inside `folder`.",
+    )
+    paths: list[str] = Field(
+        default_factory=list,
+        description="kind=libriheavy/emilia: manifest or tar files, local or s3://, globs allowed; read in sorted order.",
+    )
+    path_remap: dict[str, str] = Field(
+        default_factory=lambda: {"download/librilight": "download/librilight"},
+        description="kind=libriheavy: recording path prefix -> replacement (a local folder or s3://...); longest prefix wins.",
+    )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec options for s3:// inputs (endpoint, credentials); not fingerprinted."
+    )
+    source_name: str | None = Field(default=None, description="Value of the `source` column (default: the kind).")
+    max_seconds: float | None = Field(
+        default=None, gt=0, description="Crop longer utterances to this many seconds (word timings past the end dropped)."
+    )
+    allow_empty_text: bool = Field(
+        default=False, description="Keep utterances without a transcript (e.g. for tokenizer-only use) instead of quarantining them."
+    )
+    limit: int | None = Field(default=None, ge=1, description="Read at most this many items (before quarantine).")
+    shard_rows: int = Field(default=256, ge=1, description="Items per shard: the unit of resume after a crash.")
+
+    @model_validator(mode="after")
+    def _inputs_given(self) -> "SpeechSourceConfig":
+        if self.kind == "folder" and not self.folder:
+            raise ValueError("kind='folder' needs `folder`")
+        if self.kind != "folder" and not self.paths:
+            raise ValueError(f"kind={self.kind!r} needs `paths` (manifests or tar shards)")
+        return self
+
+    @property
+    def source(self) -> str:
+        return self.source_name or self.kind
+
+    def content_params(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"storage_options"})

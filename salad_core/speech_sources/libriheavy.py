@@ -1,0 +1,112 @@
+"""LibriHeavy: lhotse CutSet JSONL(.gz) manifests, one MonoCut per line, read as plain JSON.
+
+No lhotse dependency: a MonoCut line is a small, stable JSON record, and reading it directly
+avoids lhotse's import cost and its own audio loading. Used fields:
+``id``, ``start``/``duration`` (seconds into the recording), ``recording.sources[0].source``
+(a path under ``download/librilight``, remapped by prefix), ``custom.texts[0]`` (cased and
+punctuated) else ``supervisions[0].text``, ``supervisions[0].speaker``, and word timings from
+``supervisions[0].alignment.word`` when present (lhotse keeps them relative to the cut start).
+Recordings are read by seeking into them (FLAC supports it), never whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import fsspec
+import numpy as np
+import soundfile as sf
+
+from salad_core.audio import MIMI_SAMPLE_RATE, AudioDecodeError, downmix, resample
+from salad_core.speech_sources.items import SpeechItem
+
+
+def remap(path: str, prefixes: dict[str, str]) -> str:
+    """Replace the longest matching prefix (LibriHeavy paths start with ``download/librilight``)."""
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+            return prefixes[prefix].rstrip("/") + path[len(prefix.rstrip("/")):]
+    return path
+
+
+def read_range(url: str, start: float, duration: float | None, storage_options: dict[str, Any], source: str) -> np.ndarray:
+    """Seconds [start, start + duration) of a recording as 24 kHz mono float32."""
+    try:
+        with fsspec.open(url, "rb", **storage_options) as raw, sf.SoundFile(raw) as f:
+            sr = f.samplerate
+            first = int(round(start * sr))
+            count = -1 if duration is None else int(round(duration * sr))
+            if first:
+                f.seek(first)
+            frames = f.read(frames=count, dtype="float32", always_2d=True)
+    except FileNotFoundError as err:
+        raise AudioDecodeError(source, f"recording not found ({err})") from err
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError) as err:
+        raise AudioDecodeError(source, f"libsndfile could not read it: {getattr(err, 'error_string', err)}") from err
+    if frames.shape[0] == 0:
+        raise AudioDecodeError(source, "zero-length audio (the cut lies outside the recording)")
+    if not np.isfinite(frames).all():
+        raise AudioDecodeError(source, "samples contain NaN or inf")
+    return resample(downmix(frames), sr, MIMI_SAMPLE_RATE)
+
+
+def open_lines(url: str, storage_options: dict[str, Any]) -> Iterator[str]:
+    with fsspec.open(url, "rb", **storage_options) as raw:
+        stream = gzip.GzipFile(fileobj=raw) if url.endswith(".gz") else raw
+        for line in io.TextIOWrapper(stream, encoding="utf-8"):
+            yield line
+
+
+def cut_text(cut: dict) -> str | None:
+    texts = (cut.get("custom") or {}).get("texts") or []
+    if texts and texts[0]:
+        return texts[0]
+    sups = cut.get("supervisions") or []
+    return sups[0].get("text") if sups else None
+
+
+def cut_word_timings(cut: dict) -> list[dict] | None:
+    sups = cut.get("supervisions") or []
+    words = ((sups[0].get("alignment") or {}).get("word") if sups else None) or None
+    if not words:
+        return None
+    return [
+        {"word": w["symbol"], "start": float(w["start"]), "end": float(w["start"]) + float(w["duration"])} for w in words
+    ]
+
+
+def read_libriheavy(manifests: list[str], prefixes: dict[str, str], storage_options: dict[str, Any]) -> Iterator[SpeechItem]:
+    for manifest in manifests:
+        name = manifest.rsplit("/", 1)[-1]
+        for line_no, line in enumerate(open_lines(manifest, storage_options), start=1):
+            if not line.strip():
+                continue
+            origin = f"{name}:{line_no}"
+            try:
+                cut = json.loads(line)
+                recording = cut["recording"]
+                url = remap(recording["sources"][0]["source"], prefixes)
+                start, duration = float(cut.get("start", 0.0)), float(cut["duration"])
+            except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as err:
+                yield SpeechItem(id=origin, text=None, speaker=None, origin=origin, load=_never,
+                                 problem=f"{origin}: not a usable MonoCut line ({type(err).__name__}: {err})")
+                continue
+            sups = cut.get("supervisions") or []
+            timings = cut_word_timings(cut)
+            yield SpeechItem(
+                id=str(cut.get("id") or origin),
+                text=(cut_text(cut) or "").strip(),
+                speaker=(sups[0].get("speaker") if sups else None),
+                origin=f"{origin} ({url})",
+                load=lambda url=url, s=start, d=duration, src=f"{origin} ({url})": read_range(url, s, d, storage_options, src),
+                word_timings=timings,
+                timings_source="source" if timings else None,
+            )
+
+
+def _never() -> np.ndarray:
+    raise AssertionError("items with a problem are never loaded")

@@ -1,0 +1,72 @@
+"""Reader items -> `utterances` rows (FLAC at 24 kHz) or quarantine records with a reason.
+
+A row is quarantined, not fatal, when its audio does not decode (the reason names the file or tar
+member) or its transcript is empty (unless ``allow_empty_text``). Cropping to ``max_seconds``
+drops the word timings that end past the crop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from salad_core.audio import MIMI_SAMPLE_RATE, AudioDecodeError, encode_flac
+from salad_core.speech_sources.config import SpeechSourceConfig
+from salad_core.speech_sources.items import SpeechItem
+
+WORD_TIMING = pa.struct([("word", pa.string()), ("start", pa.float64()), ("end", pa.float64())])
+UTTERANCE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("speaker", pa.string()),
+        ("text", pa.string()),
+        ("audio", pa.binary()),
+        ("sample_rate", pa.int32()),
+        ("duration_s", pa.float64()),
+        ("word_timings", pa.list_(WORD_TIMING)),
+        ("timings_source", pa.string()),
+    ]
+)
+QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("reason", pa.string())])
+
+
+class UtteranceBuilder:
+    """Turns items into rows; counts what it kept and why it refused the rest."""
+
+    def __init__(self, config: SpeechSourceConfig):
+        self.config = config
+        self.max_samples = int(config.max_seconds * MIMI_SAMPLE_RATE) if config.max_seconds else None
+
+    def build(self, item: SpeechItem) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(row, None) or (None, quarantine record)."""
+        if item.problem:
+            return None, self._refuse(item, item.problem)
+        if not item.text and not self.config.allow_empty_text:
+            return None, self._refuse(item, f"{item.origin}: empty transcript")
+        try:
+            audio = item.load()
+        except AudioDecodeError as err:
+            return None, self._refuse(item, str(err))
+        if self.max_samples is not None:
+            audio = audio[: self.max_samples]
+        duration = len(audio) / MIMI_SAMPLE_RATE
+        timings = item.word_timings
+        if timings is not None:
+            timings = [w for w in timings if w["end"] <= duration + 1e-6]
+        row = {
+            "id": item.id,
+            "source": self.config.source,
+            "speaker": item.speaker,
+            "text": item.text or "",
+            "audio": encode_flac(audio, MIMI_SAMPLE_RATE),
+            "sample_rate": MIMI_SAMPLE_RATE,
+            "duration_s": round(duration, 6),
+            "word_timings": timings,
+            "timings_source": item.timings_source if timings is not None else None,
+        }
+        return row, None
+
+    def _refuse(self, item: SpeechItem, reason: str) -> dict[str, Any]:
+        return {"id": item.id, "source": self.config.source, "reason": reason}

@@ -1,0 +1,155 @@
+"""Prefect task: a speech corpus (folder + TSV, LibriHeavy, Emilia) -> the `utterances` artifact.
+
+    from tasks.speech_ingest import ingest_speech
+    out = ingest_speech(SpeechSourceConfig(kind="folder", folder="data/clips"), store_config)      # in a flow
+    out = ingest_speech.fn(config, store_config)                                                   # plain Python
+    out.utterances, out.quarantine
+
+``utterances``: ``id, source, speaker, text, audio`` (16-bit FLAC, 24 kHz mono), ``sample_rate,
+duration_s, word_timings`` (list of {word, start, end} or null), ``timings_source`` ("source"
+when the corpus carries word timings, e.g. a LibriHeavy supervision alignment; null otherwise:
+no forced aligner runs here). Undecodable audio, missing files and empty transcripts go to
+``utterances_quarantine`` (``id, source, reason``; the reason names the file or tar member).
+
+Shard i always holds reader items [i*shard_rows, (i+1)*shard_rows) (readers are deterministic),
+so a killed run resumes with the missing shards only; its quarantine shard i is written with it
+and committed first, so an `utterances` version never lacks its quarantine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from prefect import task
+from pydantic import BaseModel
+
+import salad_core.speech_sources
+from salad_core.speech_sources import (
+    QUARANTINE_SCHEMA,
+    UTTERANCE_SCHEMA,
+    SpeechSourceConfig,
+    UtteranceBuilder,
+    input_files,
+    read_items,
+)
+from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
+from storage.code_version import stage_code_version
+from tasks.publish import publish_artifact
+from tasks.run_context import prefect_run_context
+from tasks.sharded_stage import write_sharded_artifact
+
+UTTERANCES = "utterances"
+QUARANTINE = "utterances_quarantine"
+SPEECH_INGEST_CODE_VERSION = stage_code_version(
+    "speech-ingest-1", *sorted(Path(salad_core.speech_sources.__file__).parent.glob("*.py"))
+)
+
+
+class SpeechIngestOutputs(BaseModel):
+    utterances: ArtifactRef
+    quarantine: ArtifactRef
+    reused: bool
+    shards_written: list[int] = []
+
+
+def speech_ingest_specs(config: SpeechSourceConfig) -> tuple[StageSpec, StageSpec]:
+    params = {**config.content_params(), "inputs": input_files(config)}
+    utterances = StageSpec(name=UTTERANCES, params=params, code_version=SPEECH_INGEST_CODE_VERSION)
+    return utterances, utterances.model_copy(update={"name": QUARANTINE})
+
+
+class SpeechIngestRun:
+    """One attempt at an `utterances` version, shard by shard."""
+
+    def __init__(self, store: ArtifactStore, config: SpeechSourceConfig, quarantine_spec: StageSpec):
+        self.store, self.config = store, config
+        self.builder = UtteranceBuilder(config)
+        self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
+        self.quarantine_ref: ArtifactRef | None = None
+        self.shards_written: list[int] = []
+        self.rows_kept = self.rows_quarantined = 0
+        self.audio_seconds = 0.0
+        self.reasons: Counter[str] = Counter()
+        self.with_timings = 0
+        self.started = time.perf_counter()
+
+    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
+        items = read_items(self.config)
+        shard = 0
+        while True:
+            chunk = list(islice(items, self.config.shard_rows))
+            if not chunk and shard > 0:
+                break
+            yield shard, (None if shard in committed else self._build_shard(shard, chunk))
+            shard += 1
+            if not chunk:
+                break
+        self.quarantine_ref = self.store.commit(self.quarantine_writer, shard, self.stats())
+        publish_artifact(self.store, self.quarantine_ref)
+
+    def _build_shard(self, shard: int, chunk: list) -> pa.Table:
+        rows, refused = [], []
+        for item in chunk:
+            row, bad = self.builder.build(item)
+            if row is not None:
+                rows.append(row)
+            else:
+                refused.append(bad)
+        if not self.quarantine_writer.is_committed(shard):
+            self.quarantine_writer.write_shard(shard, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), schema=QUARANTINE_SCHEMA)
+        self.shards_written.append(shard)
+        self.rows_kept += len(rows)
+        self.rows_quarantined += len(refused)
+        self.audio_seconds += sum(r["duration_s"] for r in rows)
+        self.with_timings += sum(r["word_timings"] is not None for r in rows)
+        self.reasons.update(_reason_kind(r["reason"]) for r in refused)
+        return pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA)
+
+    def stats(self) -> dict[str, Any]:
+        wall = time.perf_counter() - self.started
+        return {
+            "shards_written_this_run": len(self.shards_written),
+            "rows_kept_this_run": self.rows_kept,
+            "rows_quarantined_this_run": self.rows_quarantined,
+            "rows_with_word_timings_this_run": self.with_timings,
+            "quarantine_reasons_this_run": dict(self.reasons.most_common()),
+            "audio_seconds_this_run": round(self.audio_seconds, 3),
+            "wall_seconds_this_run": round(wall, 3),
+            "word_timings": "from the source manifest only; no forced aligner is run",
+        }
+
+
+def _reason_kind(reason: str) -> str:
+    for kind in ("empty transcript", "file not found", "incomplete sample", "not a usable MonoCut", "recording not found"):
+        if kind in reason:
+            return kind
+    return "undecodable audio" if reason.startswith("cannot decode audio") else "other"
+
+
+@task(name="ingest-speech")
+def ingest_speech(config: SpeechSourceConfig, store_config: StoreConfig) -> SpeechIngestOutputs:
+    """Read a speech corpus into `utterances` (and `utterances_quarantine`)."""
+    store = ArtifactStore.open(store_config)
+    spec, quarantine_spec = speech_ingest_specs(config)
+    found, found_quarantine = store.find(spec), store.find(quarantine_spec)
+    if found and found_quarantine:
+        for ref in (found, found_quarantine):
+            publish_artifact(store, ref, reused=True)
+        return SpeechIngestOutputs(utterances=found, quarantine=found_quarantine, reused=True)
+    if found:
+        raise RuntimeError(f"{found} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+    run = SpeechIngestRun(store, config, quarantine_spec)
+
+    def stats() -> dict:
+        return {**run.stats(), "quarantine": f"{QUARANTINE}@{quarantine_spec.fingerprint}"}
+
+    utterances, _ = write_sharded_artifact(store, spec, run.shards, stats, schema=UTTERANCE_SCHEMA)
+    return SpeechIngestOutputs(
+        utterances=utterances, quarantine=run.quarantine_ref, reused=False, shards_written=run.shards_written
+    )

@@ -1,0 +1,213 @@
+"""Prefect task: any artifact with ``id, audio`` (FLAC bytes) -> the Mimi `codes` artifact.
+
+    from tasks.tokenize import tokenize_speech
+    out = tokenize_speech(utterances_ref, TokenizeConfig(), store_config)     # in a flow
+    out = tokenize_speech.fn(speech_ref, TokenizeConfig(), store_config)      # plain Python (TTS output works too)
+
+``codes``: ``id, codes`` (int16, flat and frame-major: ``np.asarray(codes).reshape(n_frames,
+n_codebooks)``), ``n_frames, n_codebooks, frame_rate, duration_s``. Shard i holds the rows of
+input shard i, in order, so a killed run resumes with the missing shards only.
+
+Weights: the real checkpoint when it is cached (nothing to fit). Otherwise seeded random weights
+whose codebooks are fitted on the first ``calibration_seconds`` of the input's audio (in row
+order, so deterministic); they are stored once as the `mimi_weights` artifact (one row:
+safetensors bytes + model_info) and later runs load them from there. The tokenizer's
+``model_info`` (without local paths) is recorded in the codes manifest's ``models`` and is part
+of its fingerprint: other weights, another version.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from prefect import task
+from pydantic import BaseModel
+
+from salad_core.audio import decode_audio
+from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
+from salad_core.mimi.weights import find_real_weights
+from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
+from storage.artifact import Artifact
+from storage.code_version import stage_code_version
+from storage.fingerprint import canonical_json
+from tasks.sharded_stage import stage_logger, write_sharded_artifact, write_table_artifact
+from tasks.tokenize_config import TokenizeConfig
+
+TOKENIZE_CODE_VERSION = stage_code_version("tokenize-1", __file__)
+WEIGHTS_CODE_VERSION = stage_code_version("mimi-weights-1", __file__)
+REQUIRED_COLUMNS = ("id", "audio")
+LOCAL_KEYS = {"weights_file", "device"}  # machine facts: not part of the model's identity
+CODES_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("codes", pa.list_(pa.int16())),
+        ("n_frames", pa.int32()),
+        ("n_codebooks", pa.int16()),
+        ("frame_rate", pa.float32()),
+        ("duration_s", pa.float64()),
+    ]
+)
+WEIGHTS_SCHEMA = pa.schema([("safetensors", pa.binary()), ("model_info", pa.string())])
+
+
+class TokenizeOutputs(BaseModel):
+    codes: ArtifactRef
+    weights: ArtifactRef | None = None  # None with the real checkpoint
+    reused: bool
+    shards_written: list[int] = []
+
+
+def portable_info(info: dict) -> dict:
+    return {k: v for k, v in info.items() if k not in LOCAL_KEYS}
+
+
+def model_entry(info: dict) -> dict[str, str]:
+    """The manifest's `models`: a readable id, the weights hash and the full info as JSON."""
+    portable = portable_info(info)
+    kind = "random-fitted" if portable.get("random_weights") else "real"
+    return {
+        "mimi": f"mimi:{kind}@{portable['weights_sha256'][:16]}",
+        "mimi_info": canonical_json(portable),
+    }
+
+
+def read_audio_rows(source: Artifact, shard: int) -> list[tuple[str, np.ndarray]]:
+    table = source.read_shard(shard, columns=list(REQUIRED_COLUMNS))
+    ids, blobs = table.column("id").to_pylist(), table.column("audio").to_pylist()
+    return [(i, decode_audio(b, source=f"{source.ref}:{i}")[0]) for i, b in zip(ids, blobs)]
+
+
+def calibration_audio(source: Artifact, seconds: float) -> list[np.ndarray]:
+    """The first ``seconds`` of the input's audio, in row order (the last clip cropped)."""
+    needed, clips = int(seconds * SAMPLE_RATE), []
+    for shard in range(len(source.manifest.shards)):
+        for _, audio in read_audio_rows(source, shard):
+            clips.append(audio[:needed])
+            needed -= len(clips[-1])
+            if needed <= 0:
+                return clips
+    if not clips:
+        raise ValueError(f"{source.ref} has no audio rows to calibrate Mimi's random codebooks on")
+    return clips
+
+
+def load_tokenizer(store: ArtifactStore, source: Artifact, config: TokenizeConfig, workdir: Path) -> tuple[MimiTokenizer, ArtifactRef | None]:
+    """Real weights when found; else the stored fitted weights; else fit them now and store them."""
+    log = stage_logger()
+    if config.mimi.weights != "random" and config.weights_artifact is None and find_real_weights(config.mimi) is not None:
+        return MimiTokenizer.load(config.mimi), None
+    if config.weights_artifact is not None:
+        weights_ref = store.get(config.weights_artifact).ref
+    else:
+        fit = config.mimi.model_dump(mode="json", include={"seed", "codebook_fit"})
+        spec = StageSpec(
+            name=config.weights_name,
+            params={**fit, "calibration_seconds": config.calibration_seconds},
+            code_version=WEIGHTS_CODE_VERSION,
+            parents=[source.ref],
+        )
+        weights_ref = store.find(spec)
+        if weights_ref is None:
+            log.info("fitting random Mimi codebooks on the first %.1f s of %s", config.calibration_seconds, source.ref)
+            random_config = config.mimi.model_copy(update={"weights": "random", "weights_path": None})
+            fitted = MimiTokenizer.load(random_config, calibration_audio(source, config.calibration_seconds))
+            path = workdir / "fitted.safetensors"
+            fitted.save(path)
+            info = canonical_json(portable_info(fitted.model_info()))
+            table = pa.Table.from_pylist([{"safetensors": path.read_bytes(), "model_info": info}], schema=WEIGHTS_SCHEMA)
+            weights_ref = write_table_artifact(store, spec, table, {"model_info": portable_info(fitted.model_info())})
+    blob = store.get(weights_ref).to_table(columns=["safetensors"]).column("safetensors")[0].as_py()
+    path = workdir / f"{weights_ref.fingerprint}.safetensors"
+    path.write_bytes(blob)
+    return MimiTokenizer.load(config.mimi.model_copy(update={"weights": "auto", "weights_path": str(path)})), weights_ref
+
+
+class TokenizeRun:
+    def __init__(self, source: Artifact, tokenizer: MimiTokenizer, config: TokenizeConfig):
+        self.source, self.tokenizer, self.config = source, tokenizer, config
+        self.shards_written: list[int] = []
+        self.rows = 0
+        self.audio_seconds = 0.0
+        self.started = time.perf_counter()
+
+    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
+        for shard in range(len(self.source.manifest.shards)):
+            yield shard, (None if shard in committed else self._encode_shard(shard))
+
+    def _encode_shard(self, shard: int) -> pa.Table:
+        rows = read_audio_rows(self.source, shard)
+        out = []
+        step = self.config.rows_per_call
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            for (row_id, audio), codes in zip(part, self.tokenizer.encode_batch([a for _, a in part])):
+                out.append(
+                    {
+                        "id": row_id,
+                        "codes": codes.reshape(-1),
+                        "n_frames": codes.shape[0],
+                        "n_codebooks": codes.shape[1],
+                        "frame_rate": FRAME_RATE,
+                        "duration_s": round(len(audio) / SAMPLE_RATE, 6),
+                    }
+                )
+                self.audio_seconds += len(audio) / SAMPLE_RATE
+        self.rows += len(out)
+        self.shards_written.append(shard)
+        return pa.table(
+            {
+                "id": pa.array([r["id"] for r in out], pa.string()),
+                "codes": pa.array([r["codes"] for r in out], pa.list_(pa.int16())),
+                "n_frames": pa.array([r["n_frames"] for r in out], pa.int32()),
+                "n_codebooks": pa.array([r["n_codebooks"] for r in out], pa.int16()),
+                "frame_rate": pa.array([r["frame_rate"] for r in out], pa.float32()),
+                "duration_s": pa.array([r["duration_s"] for r in out], pa.float64()),
+            },
+            schema=CODES_SCHEMA,
+        )
+
+    def stats(self) -> dict[str, Any]:
+        wall = time.perf_counter() - self.started
+        return {
+            "rows_this_run": self.rows,
+            "shards_written_this_run": len(self.shards_written),
+            "audio_seconds_this_run": round(self.audio_seconds, 3),
+            "wall_seconds_this_run": round(wall, 3),
+            "audio_seconds_per_wall_second": round(self.audio_seconds / wall, 2) if wall > 0 else None,
+            "mimi": portable_info(self.tokenizer.model_info()),
+        }
+
+
+@task(name="tokenize-speech")
+def tokenize_speech(audio: ArtifactRef, config: TokenizeConfig, store_config: StoreConfig) -> TokenizeOutputs:
+    """Mimi codes for every row of an audio artifact (utterances, speech, speech_gated)."""
+    store = ArtifactStore.open(store_config)
+    source = store.get(audio)
+    missing = [c for c in REQUIRED_COLUMNS if c not in source.dataset().schema.names]
+    if missing:
+        raise ValueError(f"{source.ref} has no column(s) {missing}: tokenization needs 'id' and 'audio' (FLAC bytes)")
+    with tempfile.TemporaryDirectory(prefix="salad-mimi-") as tmp:
+        tokenizer, weights_ref = load_tokenizer(store, source, config, Path(tmp))
+        info = tokenizer.model_info()
+        parents = [source.ref] + ([weights_ref] if weights_ref else [])
+        spec = StageSpec(
+            name=config.output_name,
+            params=config.content_params(),
+            code_version=TOKENIZE_CODE_VERSION,
+            parents=parents,
+            models=model_entry(info),
+        )
+        run = TokenizeRun(source, tokenizer, config)
+        codes, reused = write_sharded_artifact(store, spec, run.shards, run.stats, schema=CODES_SCHEMA)
+    return TokenizeOutputs(codes=codes, weights=weights_ref, reused=reused, shards_written=run.shards_written)
+
+
+def codes_array(row: dict) -> np.ndarray:
+    """A `codes` row back to its (n_frames, n_codebooks) int16 array."""
+    return np.asarray(row["codes"], dtype=np.int16).reshape(row["n_frames"], row["n_codebooks"])

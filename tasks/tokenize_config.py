@@ -1,0 +1,44 @@
+"""Typed configuration of the Mimi tokenization stage.
+
+    TokenizeConfig()                                                  # real weights if cached, else fitted random
+    TokenizeConfig(mimi=MimiConfig(weights="random"), calibration_seconds=8)
+    TokenizeConfig(weights_artifact="mimi_weights@3f2a")             # reuse weights fitted for another input
+
+Fingerprinted: the weights' identity (through `models`), ``num_codebooks``, ``dtype`` and the
+output name. Not fingerprinted: device and batching, which decide speed, not content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from salad_core.mimi import MimiConfig
+
+
+class TokenizeConfig(BaseModel):
+    """Which Mimi to tokenize with, and where its random-weight calibration comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mimi: MimiConfig = Field(default_factory=MimiConfig, description="Weights, codebooks, device and batching of Mimi.")
+    output_name: str = Field(default="codes", description="Artifact name of the codes.")
+    weights_name: str = Field(default="mimi_weights", description="Artifact name of fitted random weights.")
+    weights_artifact: str | None = Field(
+        default=None,
+        description="An existing weights artifact ('mimi_weights@<fingerprint>') to use instead of fitting on this input; "
+        "share one so codes of different inputs come from the same codebooks.",
+    )
+    calibration_seconds: float = Field(
+        default=10.0, gt=0, description="Random weights: seconds of the input's first rows (in order) the codebooks are fitted on."
+    )
+    rows_per_call: int = Field(default=16, ge=1, description="Rows decoded and handed to encode_batch at once (memory bound).")
+
+    def content_params(self) -> dict[str, Any]:
+        return {
+            "num_codebooks": self.mimi.num_codebooks,
+            "dtype": self.mimi.dtype,
+            "output_name": self.output_name,
+            "codes_layout": "flat int16, frame-major: reshape(n_frames, n_codebooks)",
+        }

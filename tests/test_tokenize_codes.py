@@ -1,0 +1,104 @@
+"""Mimi tokenization of the real clips: frame counts, stored weights, lineage, reuse, kill and resume."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from salad_core.mimi import MimiConfig
+from salad_core.speech_sources import SpeechSourceConfig
+from storage import ArtifactStore
+from tasks.speech_ingest import ingest_speech
+from tasks.tokenize import codes_array, tokenize_speech
+from tasks.tokenize_config import TokenizeConfig
+from tests.conftest import REPO
+
+torch.set_num_threads(1)
+# every clip, cropped to 3 s so the suite stays fast; transcripts are not needed to tokenize
+CLIPS = dict(max_seconds=3.0, allow_empty_text=True)
+TOKENIZE = TokenizeConfig(mimi=MimiConfig(weights="random"), calibration_seconds=4.0)
+
+
+@pytest.fixture(scope="module")
+def tokenized(tmp_path_factory, shared_data):
+    store = ArtifactStore.open(str(tmp_path_factory.mktemp("tok") / "store"))
+    config = SpeechSourceConfig(folder=str(shared_data / "real_speech"), shard_rows=6, **CLIPS)
+    utterances = ingest_speech.fn(config, store.objects.config).utterances
+    started = time.perf_counter()
+    out = tokenize_speech.fn(utterances, TOKENIZE, store.objects.config)
+    return store, utterances, out, time.perf_counter() - started
+
+
+def test_real_clips_give_one_frame_per_80_ms(tokenized):
+    store, utterances, out, _ = tokenized
+    durations = {r["id"]: r["duration_s"] for r in store.get(utterances).to_table(columns=["id", "duration_s"]).to_pylist()}
+    rows = store.get(out.codes).to_table().to_pylist()
+    assert len(rows) == 18 == len(durations)  # wav, flac, ogg, mp3 at 16-48 kHz, mono and stereo
+    assert [s.rows for s in store.get(out.codes).manifest.shards] == [6, 6, 6]
+    for row in rows:
+        codes = codes_array(row)
+        assert codes.dtype == np.int16 and codes.shape[1] == 8 and row["frame_rate"] == 12.5
+        assert abs(codes.shape[0] - math.ceil(durations[row["id"]] * 12.5)) <= 1, row["id"]
+        assert codes.min() >= 0 and codes.max() < 2048
+    distinct = {tuple(codes_array(r)[:, 0]) for r in rows}
+    assert len(distinct) > 1  # fitted codebooks: the codes carry information (untrained ones are all 0)
+
+
+def test_weights_are_stored_once_and_lineage_has_no_local_paths(tokenized):
+    store, utterances, out, _ = tokenized
+    manifest = store.get(out.codes).manifest
+    assert {p.name for p in manifest.parents} == {"utterances", "mimi_weights"}
+    info = json.loads(manifest.models["mimi_info"])
+    assert info["random_weights"] is True and info["calibration_seconds"] == pytest.approx(4.0, abs=0.1)
+    assert manifest.models["mimi"] == f"mimi:random-fitted@{info['weights_sha256'][:16]}"
+    assert "weights_file" not in info and "/" not in manifest.models["mimi_info"].replace("salad", "")
+    weights = store.get(out.weights)
+    assert weights.num_rows == 1 and json.loads(weights.to_table().column("model_info")[0].as_py()) == info
+    again = tokenize_speech.fn(utterances, TOKENIZE, store.objects.config)
+    assert again.reused and again.codes == out.codes and again.weights == out.weights
+    assert len(store.versions("mimi_weights")) == 1
+
+
+def test_killed_tokenizer_resumes_and_commits_each_shard_once(tokenized, tmp_path, shared_data):
+    store, _, first, _ = tokenized
+    config = SpeechSourceConfig(folder=str(shared_data / "real_speech"), shard_rows=2, **CLIPS)
+    utterances = ingest_speech.fn(config, store.objects.config).utterances  # 9 shards of 2 clips
+    resume_config = TokenizeConfig(output_name="codes_resume", weights_artifact=str(first.weights))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "tokenize_child.py"), store.uri, str(utterances), resume_config.model_dump_json()],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    version_root = store.objects.path("codes_resume")
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            if list(store.objects.glob("codes_resume/*/shards/*.json")):
+                child.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.05)
+    finally:
+        output = child.communicate(timeout=30)[0].decode()
+    assert child.returncode == -signal.SIGKILL, f"the child was not killed mid-run ({version_root}):\n{output[-2000:]}"
+    committed_before = {k.rsplit("/", 1)[1] for k in store.objects.glob("codes_resume/*/shards/*.json")}
+    assert 1 <= len(committed_before) < 9 and store.versions("codes_resume") == []
+
+    out = tokenize_speech.fn(utterances, resume_config, store.objects.config)
+    shards = store.get(out.codes).manifest.shards
+    assert len(shards) == 9 and store.get(out.codes).num_rows == 18
+    resumed = {int(name.split(".")[0]) for name in committed_before}
+    assert set(out.shards_written) == set(range(9)) - resumed  # committed shards were not redone
+    data_files = store.objects.glob(f"codes_resume/{out.codes.fingerprint}/data/*")
+    assert len(data_files) == 9  # one file per shard: nothing committed twice, the killed attempt's leftovers removed
+    # same weights, same codes whatever the sharding of the input
+    by_id = {r["id"]: r["codes"] for r in store.get(first.codes).to_table(columns=["id", "codes"]).to_pylist()}
+    assert all(by_id[r["id"]] == r["codes"] for r in store.get(out.codes).to_table(columns=["id", "codes"]).to_pylist())
