@@ -15,8 +15,8 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 .PHONY: demo test venv sysdeps clean-store
 
 # System packages: Ceph's S3 gateway for the store's production S3 tests, espeak-ng for speech,
-# iproute2/util-linux for the loopback-only network namespace the tests run in.
-SYS_PKGS := ceph-mon ceph-osd radosgw espeak-ng iproute2 util-linux
+# iproute2/util-linux for the loopback-only network namespace the tests run in, chromium for the UI test.
+SYS_PKGS := ceph-mon ceph-osd radosgw espeak-ng iproute2 util-linux chromium
 sysdeps:
 	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

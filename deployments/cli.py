@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from typing import Optional
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -27,6 +28,7 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from deployments.ui_cli import app as ui_app  # noqa: E402
 from flows.config import load_config  # noqa: E402
 from storage import ArtifactNotFound, ArtifactStore, StoreConfig  # noqa: E402
 from storage.lineage import render_tree  # noqa: E402
@@ -37,6 +39,7 @@ config_app = typer.Typer(help="Show resolved configurations.", no_args_is_help=T
 clusters_app = typer.Typer(help="Look at the web-text clusters.", no_args_is_help=True)
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(clusters_app, name="clusters")
+app.add_typer(ui_app, name="ui")
 app.add_typer(config_app, name="config")
 console = Console()
 
@@ -69,6 +72,35 @@ def run(
 ) -> None:
     """Run one flow under Prefect with a preset and overrides."""
     cfg = _config(preset, overrides, store)
+    with shard_progress_bar():
+        result = _run_flow(flow_name, cfg)
+    for stage, outputs in result.items():
+        console.print(f"[bold]{stage}[/]: {json.dumps(outputs)}", soft_wrap=True)
+
+
+@contextmanager
+def shard_progress_bar():
+    """A rich progress bar per sharded stage while a flow runs in this process (log lines print above it)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tasks.progress import add_progress_listener, remove_progress_listener
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        bars: dict[str, int] = {}
+
+        def show(label: str, done: int, total: int | None) -> None:
+            if label not in bars:
+                bars[label] = bar.add_task(label, total=total)
+            bar.update(bars[label], completed=done, total=total)
+
+        add_progress_listener(show)
+        try:
+            yield
+        finally:
+            remove_progress_listener(show)
+
+
+def _run_flow(flow_name: str, cfg) -> dict:
     if flow_name == "pipeline":
         from flows.pipeline import pipeline_flow
 
@@ -89,8 +121,7 @@ def run(
         result = speech_flow(cfg.speech, cfg.tokenize, cfg.store).model_dump(mode="json")
     else:
         raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline, ingest, tts or speech")
-    for stage, outputs in result.items():
-        console.print(f"[bold]{stage}[/]: {json.dumps(outputs)}", soft_wrap=True)
+    return result
 
 
 @app.command()

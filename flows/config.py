@@ -53,7 +53,7 @@ def preset_path(preset: str | Path) -> Path:
         return path
     path = CONFIG_DIR / f"{preset}.yaml"
     if not path.exists():
-        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if p.stem != "schedules")
         raise FileNotFoundError(f"unknown preset {preset!r}; known presets: {known} (or pass a .yaml path)")
     return path
 

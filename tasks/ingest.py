@@ -57,10 +57,20 @@ def ingest_corpus(config: IngestConfig, store_config: StoreConfig) -> IngestOutp
     def stats() -> dict:
         return {**run.stats(), "quarantine": f"{QUARANTINE}@{quarantine_spec.fingerprint}"}
 
-    corpus, _ = write_sharded_artifact(store, corpus_spec, lambda committed: run.shards(), stats)
+    corpus, _ = write_sharded_artifact(store, corpus_spec, lambda committed: run.shards(), stats, expected_shards=expected_shards(config, files))
     if quarantine is None:
         if run.rows_read == 0:  # the corpus was committed by an earlier run: re-read to rebuild its quarantine
             for _ in run.shards():
                 pass
         quarantine = write_table_artifact(store, quarantine_spec, run.quarantine_table(), stats())
     return IngestOutputs(corpus=corpus, quarantine=quarantine, reused=False)
+
+
+def expected_shards(config: IngestConfig, files: list) -> int | None:
+    """An upper bound for the progress bar: rows in, before filters and quarantine."""
+    if config.source != "bundled":
+        return None  # FineWeb: the row count is in each file's Parquet footer, if worth reading
+    rows = config.bundled_docs
+    if config.limit is not None:
+        rows = min(rows, config.limit)
+    return max(1, -(-rows // config.shard_rows))

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 import pyarrow as pa
 
 from storage import ArtifactRef, ArtifactStore, StageSpec
+from tasks.progress import StageProgress
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
 
@@ -34,9 +35,11 @@ def write_sharded_artifact(
     produce: Callable[[set[int]], Iterable[tuple[int, pa.Table]]],
     stats: Callable[[], dict[str, Any]] | None = None,
     schema: pa.Schema | None = None,
+    expected_shards: int | None = None,
 ) -> tuple[ArtifactRef, bool]:
     """Returns (ref, reused). ``produce(committed)`` yields (shard, table) for every shard index
-    in order; for indices in ``committed`` it may yield ``None`` as the table (work skipped)."""
+    in order; for indices in ``committed`` it may yield ``None`` as the table (work skipped).
+    ``expected_shards`` (an upper bound is fine) turns on the progress bar in the UI and CLI."""
     log = stage_logger()
     existing = store.find(spec)
     if existing is not None:
@@ -48,17 +51,26 @@ def write_sharded_artifact(
     if committed:
         log.info("%s@%s: resuming, %d shard(s) already committed", spec.name, spec.fingerprint, len(committed))
     started = time.perf_counter()
-    num_shards = 0
-    for shard, table in produce(committed):
-        num_shards = shard + 1
-        if shard in committed:
-            continue
-        if table is None:
-            raise RuntimeError(f"{spec.name}: producer skipped shard {shard}, which is not committed")
-        if writer.write_shard(shard, table, schema=schema):
-            log.info("%s@%s: shard %d committed (%d rows, %.1fs elapsed)", spec.name, spec.fingerprint, shard, table.num_rows, time.perf_counter() - started)
-        else:
-            log.info("%s@%s: shard %d was committed by another writer", spec.name, spec.fingerprint, shard)
+    progress = StageProgress(spec, expected_shards)
+    num_shards = 0  # also the shard being produced or written when something fails
+    try:
+        for shard, table in produce(committed):
+            if shard not in committed:
+                if table is None:
+                    raise RuntimeError(f"{spec.name}: producer skipped shard {shard}, which is not committed")
+                if writer.write_shard(shard, table, schema=schema):
+                    log.info("%s@%s: shard %d committed (%d rows, %.1fs elapsed)", spec.name, spec.fingerprint, shard, table.num_rows, time.perf_counter() - started)
+                else:
+                    log.info("%s@%s: shard %d was committed by another writer", spec.name, spec.fingerprint, shard)
+            num_shards = shard + 1
+            progress.advance(num_shards)
+    except Exception as exc:
+        log.error(
+            "%s@%s failed at shard %d (%d shard(s) committed are kept; a re-run resumes there): %s",
+            spec.name, spec.fingerprint, num_shards, len(committed) + len(writer.shards_written_here), exc,
+        )
+        raise
+    progress.finish()
     ref = store.commit(writer, num_shards, stats() if stats else None)
     log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(writer.shards_written_here))
     publish_artifact(store, ref, reused=False)

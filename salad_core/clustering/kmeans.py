@@ -88,7 +88,10 @@ def assign(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+    """Rows scaled to norm 1; rows already unit (embeddings are) are returned without a copy."""
+    squared = np.einsum("ij,ij->i", vectors, vectors)
+    if not np.all(np.isfinite(squared)) or np.any(squared == 0):
         raise ValueError("vectors must be finite and non-zero to be normalised")
-    return vectors / norms
+    if np.all(np.abs(squared - 1.0) < 1e-5):
+        return vectors
+    return vectors / np.sqrt(squared)[:, None]
