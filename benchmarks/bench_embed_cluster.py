@@ -3,6 +3,9 @@
 Run it (bundled corpus, MiniLM on CPU, ~3-5 minutes on 2 cores):
     .venv/bin/python benchmarks/bench_embed_cluster.py                      # 600 docs, 2 rounds
     .venv/bin/python benchmarks/bench_embed_cluster.py --docs 300 --repeats 3 --skip-memory
+    .venv/bin/python benchmarks/bench_embed_cluster.py --threads 0          # libraries' own thread counts
+Every library runs on 1 thread by default (--threads): on a shared machine that keeps OpenMP from
+spinning against other processes, and the ratios measured here do not depend on it.
 
 Three questions, each answered on the same inputs for every contender:
   (a) embedding: Embedder.embed vs SentenceTransformer.encode(texts, batch_size, normalize_embeddings=True)
@@ -37,7 +40,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 

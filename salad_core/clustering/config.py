@@ -5,20 +5,25 @@ Usage:
     ClusterConfig(k=14, fit_max_vectors=None)          # the bundled corpus's 14 topics, fit on everything
     ClusterConfig(backend="faiss", max_iter=25)        # large K or a very large fit sample
 
-Backend default, measured on the 2-core development machine (shared, so timings are noisy; CPU
-seconds are steadier) on 20,000 clustered unit vectors of dimension 384 with K = 128:
-    scikit-learn KMeans, k-means++, run to convergence (79 iterations): 2.3-6.9 s wall, 5.7 s CPU
-    scikit-learn KMeans, random init, run to convergence (81 iterations): 2.0-5.5 s wall, 2.6 s CPU
-    faiss Kmeans, spherical, 25 / 50 / 100 iterations: 1.7 / 3.5 / 4.0 s CPU
-    mean cosine to the nearest centroid: sklearn 0.2537; faiss 0.2333 (25 it), 0.2515 (50), 0.2525 (100)
-and on the tiny case (280 × 384, K = 14) every contender takes under 0.02 s.
-Per iteration the two libraries cost about the same on CPU; scikit-learn stops by itself at
-convergence and so reached the better solution without a tuned iteration count, needs no extra
-dependency, and handles fewer than 39 points per centroid without warnings. So "sklearn" is the
-default. faiss ("faiss", needs faiss-cpu or faiss-gpu) is true spherical k-means and scales better
-to K ≈ 1,000 and GPUs; it always runs exactly max_iter iterations and ignores `init` and `tol`.
-k-means++ is the default init because it is far more robust to unbalanced clusters (real web
-topics) than random starts; it costs a few extra seconds on a 20k sample.
+Backend default, measured on the 2-core development machine (1 thread per library, best of 2;
+benchmarks/bench_embed_cluster.py and its notes):
+    20,000 clustered unit vectors × 384, K = 128         fit time   mean cosine to centroid
+      scikit-learn, k-means++, to convergence             2.8 s      0.2541
+      scikit-learn, random init, to convergence           1.7 s      0.2537
+      faiss spherical, 25 / 50 / 100 iterations           0.6 / 1.1 / 1.7 s   0.2314 / 0.2462 / 0.2508
+    bundled corpus, 281 MiniLM vectors, K = 14           purity over seeds 0-4 (mean)   time per fit
+      scikit-learn, k-means++                             1.0 .93 .93 1.0 1.0 (0.97)     3 ms
+      scikit-learn, random init                           .93 .93 .86 .86 .86 (0.89)     1.5 ms
+      faiss spherical (25-100 iterations)                 .93 .86 .86 .79 .86 (0.86)     0.7 ms
+"sklearn" with k-means++ is the default: it found the best partitions on real embeddings and the
+best objective on the synthetic set, stops by itself at convergence (no iteration count to tune),
+needs no extra dependency, and fits fewer than 39 points per centroid without complaint. faiss
+is 1.6-2.6x faster per fit at somewhat lower quality; a fit runs once on a capped sample
+(fit_max_vectors) while embedding the corpus takes hours, so speed is not what decides here.
+"faiss" (needs faiss-cpu or faiss-gpu) remains the choice for K in the thousands or fits on a GPU;
+it is true spherical k-means, runs exactly max_iter iterations, and ignores `init` and `tol`.
+With 2 OpenMP threads on a machine shared with other jobs every timing above varied up to 10x
+from run to run; the 1-thread figures are the steady ones.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ class ClusterConfig(BaseModel):
         description="At most this many eligible documents (those with the smallest id hashes) are fitted on; None: no cap.",
     )
     backend: Literal["sklearn", "faiss"] = Field(
-        default="sklearn", description="'sklearn' (default, measured faster to converge here) or 'faiss' (spherical, scales to large K)."
+        default="sklearn", description="'sklearn' (default: the best partitions measured here) or 'faiss' (spherical, faster, for large K or GPU)."
     )
     init: Literal["k-means++", "random"] = Field(default="k-means++", description="Initialisation (scikit-learn only).")
     n_init: int = Field(default=1, ge=1, description="Restarts; the best inertia wins.")

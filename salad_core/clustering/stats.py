@@ -17,7 +17,6 @@ id hash falls in term_sample_fraction.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa

@@ -21,15 +21,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from salad_core.embedding.config import EmbedConfig
-from salad_core.embedding.errors import EmbeddingError
 from salad_core.embedding.model_source import ModelSource, resolve_model, weights_sha256
 from salad_core.embedding.validation import check_texts, unit_rows
 from salad_core.embedding.windows import embed_windows
 
-_DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
-
 
 class Embedder:
+    """One loaded model, reused for every batch of a stage (loading costs seconds; a batch, less)."""
+
     def __init__(self, config: EmbedConfig | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before sentence-transformers imports the hub: never download
         import torch
@@ -114,7 +113,7 @@ def pick_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise EmbeddingError("device='cuda' was requested but torch sees no GPU", [])
+        raise RuntimeError("embed.device='cuda' was requested but torch sees no GPU; use 'auto' or 'cpu'")
     return device
 
 
