@@ -29,7 +29,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from deployments.ui_cli import app as ui_app  # noqa: E402
-from flows.config import load_config  # noqa: E402
+from deployments.ui_cli import cli_config as _config  # noqa: E402
 from storage import ArtifactNotFound, ArtifactStore, StoreConfig  # noqa: E402
 from storage.lineage import render_tree  # noqa: E402
 
@@ -50,16 +50,6 @@ SetOpt = typer.Option(None, "--set", "-s", help="Override, e.g. --set ingest.lim
 
 def _store(uri: Optional[str]) -> ArtifactStore:
     return ArtifactStore.open(StoreConfig(uri=uri) if uri else StoreConfig())
-
-
-def _config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
-    overrides = list(overrides or [])
-    if store:
-        overrides.append(f"store.uri={store}")
-    try:
-        return load_config(preset, overrides)
-    except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
 
 
 # -- running ------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ class UiState(BaseModel):
         self.path(Path(self.home)).write_text(self.model_dump_json(indent=2))
 
 
-def _config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
+def cli_config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
+    """Preset + --set overrides + --store, with configuration errors shown as CLI usage errors."""
     overrides = list(overrides or [])
     if store:
         overrides.append(f"store.uri={store}")
@@ -104,7 +105,7 @@ def up(
     if state and pid_alive(state.server_pid):
         console.print(f"already running at {state.url} (salad ui down --home {home} to stop it)")
         return
-    cfg = _config(preset, overrides, store)
+    cfg = cli_config(preset, overrides, store)
     settings = load_deployment_settings(schedules)
     started = time.monotonic()
     server = PrefectServer(home / "prefect", port, database_url).start()
@@ -177,7 +178,7 @@ def deploy(
 
     if not PREFECT_API_URL.value():
         raise typer.BadParameter("PREFECT_API_URL is not set (salad ui up registers on its own server)")
-    ids = register(_config(preset, overrides, store), load_deployment_settings(schedules))
+    ids = register(cli_config(preset, overrides, store), load_deployment_settings(schedules))
     for name, deployment_id in ids.items():
         console.print(f"{name}: {deployment_id}")
 
