@@ -70,11 +70,8 @@ class UiState(BaseModel):
 
 def cli_config(preset: str, overrides: Optional[list[str]], store: Optional[str]):
     """Preset + --set overrides + --store, with configuration errors shown as CLI usage errors."""
-    overrides = list(overrides or [])
-    if store:
-        overrides.append(f"store.uri={store}")
     try:
-        return load_config(preset, overrides)
+        return load_config(preset, _overrides(overrides, store))
     except (ValueError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc)) from exc
 
