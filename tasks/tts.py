@@ -36,6 +36,7 @@ from salad_core.tts.flac import encoder_source_files
 from salad_core.tts.row_selection import hashed_sample, selected_rows, shard_rows
 from salad_core.tts.rows import (
     CRASHED_WORKER_REASON,
+    HUNG_WORKER_REASON,
     RowSynthesizer,
     quarantine_record,
     quarantine_schema,
@@ -46,7 +47,7 @@ from storage.artifact import Artifact
 from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
 from tasks.publish import publish_artifact
-from tasks.ray_pool import OrderedActorStream, ray_session, start_actors
+from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, ray_session, start_actors
 from tasks.run_context import prefect_run_context
 from tasks.sharded_stage import stage_logger, write_sharded_artifact
 from tasks.tts_config import SynthesisConfig
@@ -179,7 +180,7 @@ class SynthesisRun:
         )
         self.crashed_rows += crashed
         if self.crashed_rows > self.config.max_crashed_rows:
-            reasons = [r["error"] for r in records if r.get("reason") == CRASHED_WORKER_REASON]
+            reasons = [r["error"] for r in records if r.get("reason") in (CRASHED_WORKER_REASON, HUNG_WORKER_REASON)]
             raise RuntimeError(
                 f"{self.crashed_rows} rows killed their synthesis worker (max_crashed_rows="
                 f"{self.config.max_crashed_rows}); the pool looks broken, last error: {reasons[-1]}"
@@ -211,6 +212,7 @@ class SynthesisRun:
             "rows_quarantined_this_run": self.rows_quarantined,
             "quarantine_reasons_this_run": dict(self.reasons.most_common()),
             "rows_that_crashed_a_worker": self.crashed_rows,
+            "calls_timed_out": self.stream.calls_timed_out,
             "audio_seconds_this_run": round(self.audio_seconds, 3),
             "wall_seconds_this_run": round(wall, 3),
             "audio_seconds_per_wall_second": round(self.audio_seconds / wall, 2) if wall > 0 else None,
@@ -230,7 +232,8 @@ def isolate_rows(rows: list[dict], call_one: Callable[[dict, int], Any], text_ch
             records.extend(result)
         else:
             failed += 1
-            records.append(quarantine_record(row, CRASHED_WORKER_REASON, _first_line(result), text_chars))
+            reason = HUNG_WORKER_REASON if isinstance(result, CallTimedOut) else CRASHED_WORKER_REASON
+            records.append(quarantine_record(row, reason, _first_line(result), text_chars))
     return records, failed
 
 
@@ -269,7 +272,8 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
             "Ray %s: %d actor(s) × %.2g CPU / %.2g GPU", "started" if started_here else "already running",
             pool.n_actors, pool.num_cpus_per_actor, pool.num_gpus_per_actor,
         )
-        actors = start_actors(RowSynthesizer, pool, config.tts, config.retries_per_row, config.quarantine_text_chars)
+        init_args = (config.tts, config.retries_per_row, config.quarantine_text_chars)
+        actors = start_actors(RowSynthesizer, pool, *init_args)
         try:
             info = pool_model_info(actors)
             speech_spec, quarantine_spec = synthesis_specs(source.ref, config, info, [f.name for f in extra])
@@ -283,7 +287,9 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
                 raise RuntimeError(f"{speech} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
             if info.get("random_weights"):
                 log.warning("TTS model has RANDOM weights (test mode): the audio is noise, not speech")
-            stream = OrderedActorStream(actors, pool.max_in_flight_per_actor)
+            stream = OrderedActorStream(
+                actors, pool.max_in_flight_per_actor, pool.call_timeout_s, actor_factory(RowSynthesizer, pool, *init_args)
+            )
             run = SynthesisRun(store, source, config, stream, quarantine_spec, extra)
 
             def stats() -> dict:

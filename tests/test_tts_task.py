@@ -206,3 +206,55 @@ def test_stream_survives_a_row_that_kills_its_worker(ray_address):
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
         for actor in actors:
             ray.kill(actor)
+
+
+class HangsOnRow:
+    """A pool member that never returns on one input, as a TTS library looping on a text would."""
+
+    def run(self, item):
+        if item == "hang":
+            time.sleep(3600)
+        return item * 10
+
+    def run_rows(self, item):  # RowSynthesizer.run's shape: a list of records
+        return [self.run(item)]
+
+
+def test_stream_replaces_an_actor_whose_call_hangs(ray_address):
+    import ray
+    from ray import cloudpickle
+
+    from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, start_actors
+    from tasks.tts import isolate_rows
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    pool = RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5)
+    actors = start_actors(HangsOnRow, pool)
+    first = list(actors)
+    try:
+        stream = OrderedActorStream(actors, 2, call_timeout_s=2.0, replace_actor=actor_factory(HangsOnRow, pool))
+        run = lambda actor, item: actor.run.remote(item)  # noqa: E731
+        items = [1, 2, "hang", 3, 4, 5, 6]
+        started = time.monotonic()
+        results = dict(stream.map(run, items))
+        assert time.monotonic() - started < 30  # one timeout, not a wait for ever
+        assert isinstance(results["hang"], CallTimedOut) and stream.calls_timed_out == 1
+        assert sum(a is not b for a, b in zip(first, actors)) == 1  # exactly the hung actor was replaced, in place
+        innocent = [i for i in items if i != "hang"]
+        assert [r for i, r in results.items() if i != "hang" and not isinstance(r, Exception)] == [
+            10 * i for i in innocent if not isinstance(results[i], Exception)
+        ]
+        # the synthesis task re-runs a failed call's rows one per call: the innocent ones come back,
+        # the hanging one times out again and is quarantined with its own reason
+        rows = [{"id": str(i), "text": i} for i in ["hang", *innocent]]
+        records, failed = isolate_rows(
+            rows, lambda row, i: stream.call(lambda actor, r: actor.run_rows.remote(r["text"]), row, actor_index=i), 200
+        )
+        assert failed == 1 and stream.calls_timed_out == 2
+        assert records[0]["reason"] == "synthesis hung on this row (timed out; its worker was replaced)"
+        assert "call_timeout_s=2" in records[0]["error"]
+        assert records[1:] == [10 * i for i in innocent]
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+        for actor in actors:
+            ray.kill(actor)

@@ -42,6 +42,7 @@ QUARANTINE_FIELDS = [
     pa.field("error", pa.string()),  # the last exception, when there was one
 ]
 CRASHED_WORKER_REASON = "synthesis worker process died on this row"
+HUNG_WORKER_REASON = "synthesis hung on this row (timed out; its worker was replaced)"
 
 
 def speech_schema(extra: list[pa.Field]) -> pa.Schema:
