@@ -59,9 +59,9 @@ def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> PipelineOutputs:
         natural = ingest_speech(config.speech, config.store)
         shared = {"weights_artifact": str(speech_codes.weights)} if speech_codes.weights and not config.tokenize.weights_artifact else {}
         natural_codes = tokenize_speech(natural.utterances, config.tokenize.model_copy(update=shared), config.store)
-    finals = [ingest.quarantine, cluster.report, teacher.teacher, speech.quarantine, gate.quarantine, speech_codes.codes]
+    finals = [ingest.quarantine, cluster.report, teacher.teacher, speech.quarantine, gate.quarantine, speech_codes.codes, speech_codes.quarantine]
     if natural_codes is not None:
-        finals += [natural.quarantine, natural_codes.codes]
+        finals += [natural.quarantine, natural_codes.codes, natural_codes.quarantine]
     publish_lineage_overview(ArtifactStore.open(config.store), finals, "salad-pipeline")
     print(
         f"teacher {teacher.teacher}: held-out perplexity {teacher.held_out_perplexity:.2f} "

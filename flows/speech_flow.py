@@ -38,7 +38,7 @@ def speech_flow(
     """Ingest a speech corpus into `utterances` and tokenize it into Mimi `codes`."""
     ingested = ingest_speech(source, store)
     codes = tokenize_speech(ingested.utterances, tokenize, store)
-    refs = [ingested.utterances, ingested.quarantine, codes.codes, *([codes.weights] if codes.weights else [])]
+    refs = [ingested.utterances, ingested.quarantine, codes.codes, codes.quarantine, *([codes.weights] if codes.weights else [])]
     publish_lineage_overview(ArtifactStore.open(store), refs, "salad-speech")
     return SpeechFlowOutputs(ingest=ingested, tokenize=codes)
 

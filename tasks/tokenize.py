@@ -6,12 +6,15 @@
 
 ``codes``: ``id, codes`` (int16, flat and frame-major: ``np.asarray(codes).reshape(n_frames,
 n_codebooks)``), ``n_frames, n_codebooks, frame_rate, duration_s``. Shard i holds the rows of
-input shard i, in order, so a killed run resumes with the missing shards only.
+input shard i, in order, so a killed run resumes with the missing shards only. A row whose audio
+does not decode goes to ``<output_name>_quarantine`` (``id, reason``, shard i with shard i),
+committed before the codes, so a codes version never lacks its quarantine.
 
 Weights: the real checkpoint when it is cached (nothing to fit). Otherwise seeded random weights
 whose codebooks are fitted on the first ``calibration_seconds`` of the input's audio (in row
-order, so deterministic); they are stored once as the `mimi_weights` artifact (one row:
-safetensors bytes + model_info) and later runs load them from there. The tokenizer's
+order, so deterministic); they are stored once as the `mimi_weights` artifact (one row: the
+fitted codebooks as safetensors, 67 MB, + model_info; the rest is rebuilt from the seed and
+checked against the full weights' hash) and later runs load them from there. The tokenizer's
 ``model_info`` (without local paths) is recorded in the codes manifest's ``models`` and is part
 of its fingerprint: other weights, another version.
 """
@@ -29,18 +32,20 @@ import pyarrow as pa
 from prefect import task
 from pydantic import BaseModel
 
-from salad_core.audio import decode_audio
+from salad_core.audio import AudioDecodeError, decode_audio
 from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.artifact import Artifact
 from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
+from tasks.publish import publish_artifact
+from tasks.run_context import prefect_run_context
 from tasks.sharded_stage import stage_logger, write_sharded_artifact, write_table_artifact
 from tasks.tokenize_config import TokenizeConfig
 
 TOKENIZE_CODE_VERSION = stage_code_version("tokenize-1", __file__)
-WEIGHTS_CODE_VERSION = stage_code_version("mimi-weights-1", __file__)
+WEIGHTS_CODE_VERSION = stage_code_version("mimi-weights-2", __file__)  # 2: codebooks + seed, not the full state dict
 REQUIRED_COLUMNS = ("id", "audio")
 LOCAL_KEYS = {"weights_file", "device"}  # machine facts: not part of the model's identity
 CODES_SCHEMA = pa.schema(
@@ -53,11 +58,13 @@ CODES_SCHEMA = pa.schema(
         ("duration_s", pa.float64()),
     ]
 )
+QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string())])
 WEIGHTS_SCHEMA = pa.schema([("safetensors", pa.binary()), ("model_info", pa.string())])
 
 
 class TokenizeOutputs(BaseModel):
     codes: ArtifactRef
+    quarantine: ArtifactRef
     weights: ArtifactRef | None = None  # None with the real checkpoint
     reused: bool
     shards_written: list[int] = []
@@ -77,17 +84,25 @@ def model_entry(info: dict) -> dict[str, str]:
     }
 
 
-def read_audio_rows(source: Artifact, shard: int) -> list[tuple[str, np.ndarray]]:
+def read_audio_rows(source: Artifact, shard: int) -> tuple[list[tuple[str, np.ndarray]], list[dict[str, str]]]:
+    """(decoded rows, quarantine records of rows whose audio is missing or does not decode)."""
     table = source.read_shard(shard, columns=list(REQUIRED_COLUMNS))
-    ids, blobs = table.column("id").to_pylist(), table.column("audio").to_pylist()
-    return [(i, decode_audio(b, source=f"{source.ref}:{i}")[0]) for i, b in zip(ids, blobs)]
+    rows, refused = [], []
+    for row_id, blob in zip(table.column("id").to_pylist(), table.column("audio").to_pylist()):
+        try:
+            if blob is None:
+                raise AudioDecodeError(f"{source.ref}:{row_id}", "the audio column is null")
+            rows.append((row_id, decode_audio(blob, source=f"{source.ref}:{row_id}")[0]))
+        except AudioDecodeError as err:
+            refused.append({"id": row_id, "reason": str(err)})
+    return rows, refused
 
 
 def calibration_audio(source: Artifact, seconds: float) -> list[np.ndarray]:
-    """The first ``seconds`` of the input's audio, in row order (the last clip cropped)."""
+    """The first ``seconds`` of the input's decodable audio, in row order (the last clip cropped)."""
     needed, clips = int(seconds * SAMPLE_RATE), []
     for shard in range(len(source.manifest.shards)):
-        for _, audio in read_audio_rows(source, shard):
+        for _, audio in read_audio_rows(source, shard)[0]:
             clips.append(audio[:needed])
             needed -= len(clips[-1])
             if needed <= 0:
@@ -129,19 +144,29 @@ def load_tokenizer(store: ArtifactStore, source: Artifact, config: TokenizeConfi
 
 
 class TokenizeRun:
-    def __init__(self, source: Artifact, tokenizer: MimiTokenizer, config: TokenizeConfig):
-        self.source, self.tokenizer, self.config = source, tokenizer, config
+    def __init__(
+        self, store: ArtifactStore, source: Artifact, tokenizer: MimiTokenizer, config: TokenizeConfig, quarantine_spec: StageSpec
+    ) -> None:
+        self.store, self.source, self.tokenizer, self.config = store, source, tokenizer, config
+        self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
+        self.quarantine_ref: ArtifactRef | None = None
         self.shards_written: list[int] = []
-        self.rows = 0
+        self.rows = self.rows_quarantined = 0
         self.audio_seconds = 0.0
         self.started = time.perf_counter()
 
     def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
-        for shard in range(len(self.source.manifest.shards)):
+        num_shards = len(self.source.manifest.shards)
+        for shard in range(num_shards):
             yield shard, (None if shard in committed else self._encode_shard(shard))
+        self.quarantine_ref = self.store.commit(self.quarantine_writer, num_shards, self.stats())
+        publish_artifact(self.store, self.quarantine_ref)
 
     def _encode_shard(self, shard: int) -> pa.Table:
-        rows = read_audio_rows(self.source, shard)
+        rows, refused = read_audio_rows(self.source, shard)
+        if not self.quarantine_writer.is_committed(shard):
+            self.quarantine_writer.write_shard(shard, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), schema=QUARANTINE_SCHEMA)
+        self.rows_quarantined += len(refused)
         out = []
         step = self.config.rows_per_call
         for start in range(0, len(rows), step):
@@ -176,6 +201,7 @@ class TokenizeRun:
         wall = time.perf_counter() - self.started
         return {
             "rows_this_run": self.rows,
+            "rows_quarantined_this_run": self.rows_quarantined,
             "shards_written_this_run": len(self.shards_written),
             "audio_seconds_this_run": round(self.audio_seconds, 3),
             "wall_seconds_this_run": round(wall, 3),
@@ -203,9 +229,23 @@ def tokenize_speech(audio: ArtifactRef, config: TokenizeConfig, store_config: St
             parents=parents,
             models=model_entry(info),
         )
-        run = TokenizeRun(source, tokenizer, config)
-        codes, reused = write_sharded_artifact(store, spec, run.shards, run.stats, schema=CODES_SCHEMA)
-    return TokenizeOutputs(codes=codes, weights=weights_ref, reused=reused, shards_written=run.shards_written)
+        quarantine_spec = spec.model_copy(update={"name": f"{config.output_name}_quarantine"})
+        codes, quarantine = store.find(spec), store.find(quarantine_spec)
+        if codes and quarantine:
+            for ref in (codes, quarantine):
+                publish_artifact(store, ref, reused=True)
+            return TokenizeOutputs(codes=codes, quarantine=quarantine, weights=weights_ref, reused=True)
+        if codes:
+            raise RuntimeError(f"{codes} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+        run = TokenizeRun(store, source, tokenizer, config, quarantine_spec)
+
+        def stats() -> dict:
+            return {**run.stats(), "quarantine": f"{quarantine_spec.name}@{quarantine_spec.fingerprint}"}
+
+        codes, _ = write_sharded_artifact(store, spec, run.shards, stats, schema=CODES_SCHEMA)
+    return TokenizeOutputs(
+        codes=codes, quarantine=run.quarantine_ref, weights=weights_ref, reused=False, shards_written=run.shards_written
+    )
 
 
 def codes_array(row: dict) -> np.ndarray:

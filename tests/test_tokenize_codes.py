@@ -102,3 +102,25 @@ def test_killed_tokenizer_resumes_and_commits_each_shard_once(tokenized, tmp_pat
     # same weights, same codes whatever the sharding of the input
     by_id = {r["id"]: r["codes"] for r in store.get(first.codes).to_table(columns=["id", "codes"]).to_pylist()}
     assert all(by_id[r["id"]] == r["codes"] for r in store.get(out.codes).to_table(columns=["id", "codes"]).to_pylist())
+
+
+def test_undecodable_audio_is_quarantined_and_the_rest_tokenized(tokenized):
+    import pyarrow as pa
+
+    from storage import StageSpec
+    from tasks.sharded_stage import write_table_artifact
+
+    store, utterances, first, _ = tokenized
+    good = store.get(utterances).to_table(columns=["id", "audio"]).slice(0, 2).to_pylist()
+    rows = [good[0], {"id": "garbage", "audio": b"RIFF\x00\x00not audio"}, {"id": "missing", "audio": None}, good[1]]
+    ref = write_table_artifact(store, StageSpec(name="mixed_audio", code_version="test"), pa.Table.from_pylist(rows))
+    config = TokenizeConfig(output_name="mixed_codes", weights_artifact=str(first.weights))
+    out = tokenize_speech.fn(ref, config, store.objects.config)
+    assert store.get(out.codes).to_table().column("id").to_pylist() == [good[0]["id"], good[1]["id"]]
+    refused = store.get(out.quarantine).to_table().to_pylist()
+    assert [r["id"] for r in refused] == ["garbage", "missing"]
+    assert refused[0]["reason"] == f"cannot decode audio from {ref}:garbage: libsndfile could not read it: Format not recognised."
+    assert "the audio column is null" in refused[1]["reason"]
+    assert store.get(out.codes).manifest.stats["quarantine"] == f"mixed_codes_quarantine@{out.quarantine.fingerprint}"
+    again = tokenize_speech.fn(ref, config, store.objects.config)
+    assert again.reused and again.quarantine == out.quarantine
