@@ -18,7 +18,7 @@ import torch
 from salad_core.audio import load_audio
 from salad_core.mimi import CODEBOOK_SIZE, MimiConfig, MimiTokenizer
 from salad_core.mimi.codebook_fit import calibration_clips, fit_codebooks
-from salad_core.mimi.weights import build_mimi, find_real_weights, save_weights
+from salad_core.mimi.weights import build_mimi, find_real_weights, read_weights_metadata, save_weights
 
 REAL_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_speech"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mimi" / "random_seed0_codes.json"
@@ -162,9 +162,10 @@ def test_same_seed_same_model_and_codebooks_other_seed_other_codebooks(tok, cali
     assert not torch.allclose(level0(first), level0(second))
 
 
-def test_saved_weights_load_through_the_real_weights_path(tok, cropped, batched_codes, tmp_path):
+def test_saved_random_weights_are_codebooks_plus_seed_and_reload_identically(tok, cropped, batched_codes, tmp_path):
     path = tmp_path / "mimi-random-seed0.safetensors"
     tok.save(path)
+    assert path.stat().st_size < 80e6  # the fitted codebooks (67 MB), not the whole 385 MB model
     loaded = MimiTokenizer.load(MimiConfig(weights_path=str(path)))  # no calibration audio needed
     info = loaded.model_info()
     assert info["random_weights"] is True and info["seed"] == 0 and info["weights_file"] == str(path)
@@ -173,6 +174,14 @@ def test_saved_weights_load_through_the_real_weights_path(tok, cropped, batched_
     np.testing.assert_array_equal(loaded.encode_batch(clip)[0], tok.encode_batch(clip)[0])
     with pytest.raises(ValueError, match="random Mimi weights"):
         MimiTokenizer.load(MimiConfig(weights="real", weights_path=str(path)))
+    # a seeded init that differs from the one the codebooks were fitted on is refused, not used
+    from safetensors.torch import load_file, save_file
+
+    metadata = read_weights_metadata(path)
+    other = tmp_path / "other-init.safetensors"
+    save_file(load_file(str(path)), str(other), metadata={**metadata, "salad.full_weights_sha256": "0" * 64})
+    with pytest.raises(ValueError, match="initialises differently; fit the codebooks again"):
+        MimiTokenizer.load(MimiConfig(weights_path=str(other)))
 
 
 def test_checkpoint_in_the_hf_cache_is_found_offline_and_counts_as_real(tok, cropped, batched_codes, tmp_path):

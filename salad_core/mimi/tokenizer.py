@@ -46,6 +46,7 @@ from salad_core.mimi.latents import CodesToLatents, codes_to_latents
 from salad_core.mimi.weights import (
     build_mimi,
     find_real_weights,
+    load_codebooks,
     read_weights_metadata,
     save_weights,
     weights_sha256,
@@ -53,6 +54,7 @@ from salad_core.mimi.weights import (
 
 _RANDOM_KEY = "salad.random_weights"
 _FIT_KEY = "salad.codebook_fit"
+_FULL_SHA_KEY = "salad.full_weights_sha256"  # set on codebooks-only files (random weights)
 
 
 class MimiTokenizer:
@@ -90,10 +92,14 @@ class MimiTokenizer:
         random_weights = metadata.get(_RANDOM_KEY) == "true"
         if random_weights and config.weights == "real":
             raise ValueError(f"{path} holds random Mimi weights (saved by save()), but weights='real' was asked")
-        model = build_mimi(path, seed=config.seed, num_codebooks=config.num_codebooks, device=config.device)
         provenance = {"random_weights": random_weights, "weights_file": str(path)}
         if random_weights:
             provenance.update(json.loads(metadata[_FIT_KEY]))
+        if _FULL_SHA_KEY in metadata:  # codebooks only: the rest is the seeded initialisation
+            model = build_mimi(None, seed=provenance["seed"], num_codebooks=config.num_codebooks, device=config.device)
+            load_codebooks(model, path, metadata[_FULL_SHA_KEY])
+        else:
+            model = build_mimi(path, seed=config.seed, num_codebooks=config.num_codebooks, device=config.device)
         return cls(model, config, provenance)
 
     @classmethod
@@ -113,12 +119,14 @@ class MimiTokenizer:
         return tokenizer
 
     def save(self, path: str | os.PathLike) -> None:
-        """Save the weights as safetensors; reload with ``MimiConfig(weights_path=path)``."""
-        metadata = {_RANDOM_KEY: "true" if self._provenance["random_weights"] else "false"}
-        if self._provenance["random_weights"]:
+        """Save as safetensors (random weights: the fitted codebooks only); reload with ``MimiConfig(weights_path=path)``."""
+        random_weights = self._provenance["random_weights"]
+        metadata = {_RANDOM_KEY: "true" if random_weights else "false"}
+        if random_weights:
             fit_keys = ("seed", "codebook_fit", "calibration_sha256", "calibration_seconds")
             metadata[_FIT_KEY] = json.dumps({k: self._provenance[k] for k in fit_keys}, sort_keys=True)
-        save_weights(self.model, path, metadata)
+            metadata[_FULL_SHA_KEY] = self.model_info()["weights_sha256"]
+        save_weights(self.model, path, metadata, only_codebooks=random_weights)
 
     # ---------------------------------------------------------------- encoding
 

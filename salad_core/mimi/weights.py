@@ -7,9 +7,12 @@ Usage:
     read_weights_metadata("mimi.safetensors")         # the metadata dict ({} for the real checkpoint)
     weights_sha256(model)                              # identity of the weights, for lineage
 
-Saved files are plain Mimi state dicts in safetensors, the format of Kyutai's checkpoint, so a
-file saved here loads through exactly the code path the real weights take. Our own facts
-(random or not, seed, codebook fit) travel in the safetensors header metadata.
+Saved files are Mimi state dicts in safetensors, the format of Kyutai's checkpoint. Random
+weights are saved as a delta: only the fitted codebooks (67 of 385 MB; the rest is the seeded
+initialisation, rebuilt from the seed on load and checked against the SHA-256 of the full
+weights recorded at save time, so a torch or moshi whose seeded init differs fails loudly
+instead of giving other codes). Our own facts (random or not, seed, codebook fit, full hash)
+travel in the safetensors header metadata.
 """
 
 from __future__ import annotations
@@ -59,11 +62,41 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-def save_weights(model: torch.nn.Module, path: str | os.PathLike, metadata: dict[str, str]) -> None:
-    """Write the full state dict (all 32 codebooks) as safetensors, with string metadata in its header."""
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+CODEBOOK_MARKER = "._codebook."  # the tensors fit_codebooks changes (all 32 levels, used or not)
+
+
+def save_weights(
+    model: torch.nn.Module, path: str | os.PathLike, metadata: dict[str, str], only_codebooks: bool = False
+) -> None:
+    """Write the state dict (or only its codebook tensors) as safetensors, with string metadata in its header."""
+    state = {
+        name: tensor.detach().cpu().contiguous()
+        for name, tensor in model.state_dict().items()
+        if not only_codebooks or CODEBOOK_MARKER in name
+    }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
+
+
+def load_codebooks(model: torch.nn.Module, path: str | os.PathLike, expected_sha256: str) -> None:
+    """Put a codebooks-only file's tensors into a freshly seeded model and check the result's hash."""
+    from safetensors.torch import load_file
+
+    saved = load_file(str(path))
+    state = model.state_dict()
+    foreign = sorted(set(saved) - {k for k in state if CODEBOOK_MARKER in k})
+    missing = sorted({k for k in state if CODEBOOK_MARKER in k} - set(saved))
+    if foreign or missing:
+        raise ValueError(f"{path} is not a Mimi codebooks file: unexpected {foreign[:3]}, missing {missing[:3]}")
+    device = next(model.parameters()).device
+    model.load_state_dict({**state, **{k: v.to(device) for k, v in saved.items()}})
+    actual = weights_sha256(model)
+    if actual != expected_sha256:
+        raise ValueError(
+            f"{path}: the seeded random Mimi rebuilt here differs from the one the codebooks were fitted on "
+            f"(weights SHA-256 {actual[:16]} vs {expected_sha256[:16]} at save time): this torch/moshi initialises "
+            "differently; fit the codebooks again (delete the mimi_weights version or change tokenize.mimi.seed)"
+        )
 
 
 def read_weights_metadata(path: str | os.PathLike) -> dict[str, str]:
