@@ -6,10 +6,13 @@ Run it (CPU, one thread by default, the real clips of ../shared/data/real_speech
 
 Both paths start from the same stored FLAC bytes (24 kHz, as in an `utterances` shard) and use
 the same model object (random weights with fitted codebooks, or the real checkpoint when cached):
-  * task:  decode_audio(FLAC) for each row, then MimiTokenizer.encode_batch (what tasks/tokenize.py runs);
+  * task:  decode_audio(FLAC) for each row, then MimiTokenizer.encode_batch (what tasks/tokenize.py runs,
+           with the default batching for the device: padded batches encoded in streaming time chunks);
   * raw:   per file, soundfile decode, then ``model.encode(tensor)`` under inference_mode.
 Figure of merit: audio seconds per wall second, best of --repeats; target task/raw >= 1.0x.
 Model loading is outside the timings. Both paths must give identical codes (checked).
+With --grid it also times the task path for clips per batch x chunk frames (how the defaults were
+chosen; codes are compared to the raw path's and the share of equal codes is printed).
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ def flac_clips(folder: Path, max_seconds: float) -> list[bytes]:
     config = SpeechSourceConfig(folder=str(folder), allow_empty_text=True)
     cap = int(max_seconds * 24_000)
     return [encode_flac(item.load()[:cap], 24_000) for item in read_items(config) if not item.problem]
+
+
+GRID = [(1, None), (1, 16), (1, 32), (2, 16), (2, 32), (4, 8), (4, 16), (4, None), (8, 8), (8, None)]
+WHOLE = 10**9  # a chunk longer than any clip: one pass per batch
+
+
+def variant(tok: MimiTokenizer, batch_items: int, chunk_frames: int | None) -> MimiTokenizer:
+    config = tok.config.model_copy(update={"max_batch_items": batch_items, "chunk_frames": chunk_frames})
+    return MimiTokenizer(tok.model, config, {})
 
 
 def task_path(tok: MimiTokenizer, blobs: list[bytes]) -> list[np.ndarray]:
@@ -70,22 +82,29 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=6.0, help="crop each clip (speed)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--grid", action="store_true", help="also time clips per batch x chunk frames")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     blobs = flac_clips(args.folder, args.max_seconds)
     seconds = sum(len(decode_audio(b)[0]) for b in blobs) / 24_000
     calibration = [decode_audio(b)[0] for b in blobs[:2]]
-    tok = MimiTokenizer.load(MimiConfig(), calibration_audio=calibration)
+    tok = MimiTokenizer.load(MimiConfig(device=args.device), calibration_audio=calibration)
     task_path(tok, blobs[:1]), raw_path(tok, blobs[:1])  # warm-up
-    timed = best_times({"raw": lambda: raw_path(tok, blobs), "task": lambda: task_path(tok, blobs)}, args.repeats)
-    (t_raw, codes_raw), (t_task, codes_task) = timed["raw"], timed["task"]
-    same = all(np.array_equal(a, b) for a, b in zip(codes_task, codes_raw))
+    paths = {"raw per-file mimi.encode": lambda: raw_path(tok, blobs), "task: decode FLAC + encode_batch": lambda: task_path(tok, blobs)}
+    if args.grid:
+        for items, chunk in GRID:
+            v = variant(tok, items, chunk or WHOLE)
+            paths[f"  {items} clip(s)/batch, chunk {chunk or 'whole'}"] = lambda v=v: task_path(v, blobs)
+    timed = best_times(paths, args.repeats)
+    t_raw, codes_raw = timed["raw per-file mimi.encode"]
     weights = "random (fitted)" if tok.model_info()["random_weights"] else "real"
-    print(f"{len(blobs)} clips, {seconds:.1f} s of audio, {args.threads} thread(s), weights {weights}, best of {args.repeats}")
-    print(f"{'path':<34}{'wall s':>8}{'audio-s/s':>11}{'vs raw':>8}")
-    for name, t in (("raw per-file mimi.encode", t_raw), ("task: decode FLAC + encode_batch", t_task)):
-        print(f"{name:<34}{t:>8.2f}{seconds / t:>11.2f}{t_raw / t:>7.2f}x")
-    print(f"identical codes: {same}")
+    print(f"{len(blobs)} clips, {seconds:.1f} s of audio, {args.device}, {args.threads} thread(s), weights {weights}, "
+          f"best of {args.repeats}; task default: {tok.config.batch_items} clip(s)/batch, chunk {tok.config.chunk or 'whole'}")
+    print(f"{'path':<40}{'wall s':>8}{'audio-s/s':>11}{'vs raw':>8}{'equal codes':>13}")
+    for name, (t, codes) in timed.items():
+        equal = np.mean([np.mean(a == b) for a, b in zip(codes, codes_raw)])
+        print(f"{name:<40}{t:>8.2f}{seconds / t:>11.2f}{t_raw / t:>7.2f}x{equal:>12.2%}")
 
 
 if __name__ == "__main__":

@@ -50,9 +50,15 @@ def test_pad_batch_zero_pads_to_whole_frames():
     assert (batch[1, :100] == 2).all() and (batch[1, 100:] == 0).all()
 
 
-def test_batch_size_defaults_to_one_clip_on_cpu_and_batches_elsewhere():
+def test_batching_defaults_chunk_on_cpu_and_batch_whole_clips_elsewhere():
+    import pytest
+    from pydantic import ValidationError
+
     from salad_core.mimi import MimiConfig
 
-    assert MimiConfig().batch_items == 1
-    assert MimiConfig(device="cuda").batch_items == 32
-    assert MimiConfig(device="cpu", max_batch_items=8).batch_items == 8
+    assert (MimiConfig().batch_items, MimiConfig().chunk) == (2, 32)
+    assert (MimiConfig(device="cuda").batch_items, MimiConfig(device="cuda").chunk) == (32, None)
+    assert MimiConfig(device="cpu", max_batch_items=8, chunk_frames=4).chunk == 4
+    assert MimiConfig(dtype="bfloat16").chunk is None  # moshi's streaming cache does not take bf16 under autocast
+    with pytest.raises(ValidationError, match="chunk_frames needs dtype float32"):
+        MimiConfig(dtype="bfloat16", chunk_frames=32)

@@ -109,6 +109,24 @@ def test_batched_codes_equal_single_clip_codes(tok, cropped, batched_codes):
     np.testing.assert_allclose(latents_single, latents_batched, atol=1e-6)
 
 
+def test_chunked_encoding_equals_moshis_whole_pass_on_long_clips(tok, speech):
+    """CPU runs the convolutional encoder in time chunks (for cache locality): codes and latents must
+    be those of moshi's own one-pass ``encode``, also past 10 s, where chunking the transformer too
+    (its ring attention cache wraps) changed 2-3% of the codes."""
+    clips = [speech["jfk.flac"], speech["librispeech-3436-172162-0000.ogg"][: 24_000 * 14]]  # 11 s, 14 s
+    with torch.inference_mode():
+        reference = [tok.model.encode(torch.from_numpy(c)[None, None])[0].T.numpy() for c in clips]
+        reference_latents = [tok.model.encode_to_latent(torch.from_numpy(c)[None, None], quantize=False)[0].T.numpy() for c in clips]
+    for chunk in (3, 32):
+        chunked = MimiTokenizer(tok.model, CONFIG.model_copy(update={"chunk_frames": chunk, "max_batch_items": 1}), {})
+        codes = chunked.encode_batch(clips)
+        assert [c.shape for c in codes] == [c.shape for c in reference]
+        same = np.mean(np.concatenate([(a == b).ravel() for a, b in zip(codes, reference)]))
+        assert same >= 0.995, f"chunk {chunk}: {same:.2%} identical"  # measured 100%
+        for a, b in zip(chunked.latents_batch(clips), reference_latents):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_codes_to_latents_is_the_quantizer_decode(tok, cropped, batched_codes):
     names = ["LJ002-0020.wav", "common_voice_en_651325.mp3"]
     # the same batch composition as latents_batch below: a different padding can flip a near-tie code

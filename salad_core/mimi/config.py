@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SAMPLE_RATE = 24_000
 FRAME_RATE = 12.5
@@ -62,16 +62,35 @@ class MimiConfig(BaseModel):
     codebook_fit: CodebookFitConfig = CodebookFitConfig()
     device: str = "cpu"
     dtype: Literal["float32", "bfloat16"] = "float32"  # bfloat16 runs the encoder under autocast
-    # Clips per forward pass. None: one on CPU, 32 on an accelerator. On CPU, batches were measured
-    # slower than one clip at a time (1 thread, real clips: 13-15 audio-s/s alone, 7-11 in batches
-    # of 4-16): the first encoder layers run at 24 kHz x 64 channels, so a batch's activations
-    # leave the caches and the memory-bound ops (ELU, add, cat) slow down. On a GPU batching is
-    # what fills the device.
+    # Clips per batch. None: 2 on CPU, 32 on an accelerator (where batching is what fills the device).
     max_batch_items: int | None = Field(None, ge=1)
-    max_batch_seconds: float = Field(240.0, gt=0)  # padded audio per forward pass, bounds memory
+    max_batch_seconds: float = Field(240.0, gt=0)  # padded audio per batch, bounds memory
+    # Encode a batch in time chunks of this many frames with Mimi's streaming state (the codes of one
+    # whole pass: the encoder is causal). None: 32 frames (2.56 s) on CPU, whole clips on an
+    # accelerator. Why: the first encoder layers run at 24 kHz x 64 channels, so whole clips' activations
+    # leave the CPU caches and the memory-bound ops (ELU, add, cat) slow down: batching whole 6 s clips
+    # was 0.6-0.7x a per-file loop, while 2 clips x 32 frames is 1.17x (benchmarks/bench_mimi.py --grid,
+    # 1 thread); too short a chunk pays Python overhead per layer instead.
+    chunk_frames: int | None = Field(None, ge=1)
+
+    @property
+    def on_cpu(self) -> bool:
+        return self.device.split(":")[0] == "cpu"
 
     @property
     def batch_items(self) -> int:
         if self.max_batch_items is not None:
             return self.max_batch_items
-        return 1 if self.device.split(":")[0] == "cpu" else 32
+        return 2 if self.on_cpu else 32
+
+    @model_validator(mode="after")
+    def _chunks_need_float32(self) -> "MimiConfig":
+        if self.chunk_frames is not None and self.dtype != "float32":
+            raise ValueError("chunk_frames needs dtype float32: moshi's streaming attention cache is float32 under autocast")
+        return self
+
+    @property
+    def chunk(self) -> int | None:
+        if self.chunk_frames is not None:
+            return self.chunk_frames
+        return 32 if self.on_cpu and self.dtype == "float32" else None

@@ -14,7 +14,9 @@ Usage:
 
 A clip of n samples gives ceil(n / 1920) frames. Clips are batched by similar length and padded
 at the end; the encoder is causal, so a clip's codes do not depend on what it was batched with.
-On CPU the default is one clip per pass, which was measured faster (see MimiConfig.max_batch_items).
+On CPU the convolutional encoder runs over a batch in short time chunks through its streaming
+state, which keeps the activations in cache (see MimiConfig.chunk_frames); the codes are those
+of one whole pass.
 Random weights need calibration speech because moshi leaves untrained codebooks at zero (every
 code would be 0); see codebook_fit.py.
 """
@@ -39,6 +41,7 @@ from salad_core.mimi.config import (
     FRAME_RATE,
     LATENT_DIM,
     SAMPLE_RATE,
+    SAMPLES_PER_FRAME,
     MimiConfig,
     frames_for_samples,
 )
@@ -136,12 +139,16 @@ class MimiTokenizer:
 
     def encode_batch(self, audios: Sequence[np.ndarray]) -> list[np.ndarray]:
         """24 kHz mono float32 clips -> per clip (ceil(n / 1920), num_codebooks) int16 codes."""
-        outputs = self._run_batched(audios, self.model.encode)
+        outputs = self._run_batched(audios, lambda x: self.model.quantizer.encode(self._unquantized_latents(x)))
         return [out.T.to(torch.int16).numpy() for out in outputs]
 
     def latents_batch(self, audios: Sequence[np.ndarray], quantize: bool = False) -> list[np.ndarray]:
         """Clips -> per clip (frames, 512) float32 latents, before (default) or after quantization."""
-        outputs = self._run_batched(audios, lambda x: self.model.encode_to_latent(x, quantize=quantize))
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            latents = self._unquantized_latents(x)
+            return self.model.decode_latent(self.model.quantizer.encode(latents)) if quantize else latents
+
+        outputs = self._run_batched(audios, forward)
         return [out.T.float().numpy() for out in outputs]
 
     def encode_to_latent(self, audio: torch.Tensor, quantize: bool = False) -> torch.Tensor:
@@ -177,6 +184,25 @@ class MimiTokenizer:
             for row, i in enumerate(indices):
                 outputs[i] = result[row, :, : frames_for_samples(lengths[i])]
         return outputs  # type: ignore[return-value]
+
+    def _unquantized_latents(self, batch: torch.Tensor) -> torch.Tensor:
+        """(B, 1, L) whole frames -> (B, 512, L / 1920): MimiModel's non-streaming encoder path, except
+        that the convolutional SEANet runs in time chunks of ``config.chunk`` frames with its streaming
+        state (exact for causal convolutions). Only the convolutions are chunked: their activations
+        (24 kHz x 64 channels) are what leaves the cache, while the transformer, at 25 Hz, runs over
+        the whole clip, as moshi's streaming attention cache would mis-attend in chunks that wrap its
+        ring buffer (measured: 2-3% of codes differed past frame ~96 when everything was chunked)."""
+        chunk = self.config.chunk
+        step = (chunk or 0) * SAMPLES_PER_FRAME
+        encoder = self.model.encoder
+        if chunk is None or batch.shape[-1] <= step:
+            embedding = encoder(batch)
+        else:
+            with encoder.streaming(batch.shape[0]):
+                embedding = torch.cat([encoder(batch[..., i : i + step]) for i in range(0, batch.shape[-1], step)], dim=-1)
+        if self.model.encoder_transformer is not None:
+            (embedding,) = self.model.encoder_transformer(embedding)
+        return self.model._to_framerate(embedding)  # moshi 0.2.x: the 25 -> 12.5 Hz downsampling
 
     def _autocast(self):
         if self.config.dtype == "float32":
