@@ -6,7 +6,14 @@ avoids lhotse's import cost and its own audio loading. Used fields:
 (a path under ``download/librilight``, remapped by prefix), ``custom.texts[0]`` (cased and
 punctuated) else ``supervisions[0].text``, ``supervisions[0].speaker``, and word timings from
 ``supervisions[0].alignment.word`` when present (lhotse keeps them relative to the cut start).
-Recordings are read by seeking into them (FLAC supports it), never whole.
+Recordings are read by seeking into them (FLAC supports it), never whole: on S3 in small blocks,
+since s3fs's default block (50 MiB, read ahead) would fetch most of a LibriLight recording — tens
+of MB — for every cut of a few hundred KB.
+
+A cut whose recording is missing, does not decode or ends before the cut does is quarantined; an
+I/O failure while reading (network, permissions, bad ``storage_options``) is raised as it is, so the
+stage fails and a rerun resumes: a quarantine would make a passing outage permanent in a committed
+version.
 """
 
 from __future__ import annotations
@@ -33,22 +40,75 @@ def remap(path: str, prefixes: dict[str, str]) -> str:
     return path
 
 
+# Read size on S3 for recordings: a seek plus a cut of a 16 kHz FLAC costs 2-3 requests of this.
+RECORDING_BLOCK_BYTES = 256 << 10
+# How much shorter than the cut a recording may end (lhotse's own default duration tolerance).
+DURATION_TOLERANCE_S = 0.025
+
+
+class _KeepIOError:
+    """Passes libsndfile's reads to ``raw`` and keeps the first exception they raise.
+
+    libsndfile calls them from C, where an exception cannot pass (cffi prints it and hands
+    libsndfile zero bytes): a dropped connection would surface as "Internal psf_fseek() failed",
+    a decode error, and the row would be quarantined for good.
+    """
+
+    def __init__(self, raw):
+        self.raw, self.error = raw, None
+
+    def _call(self, method: str, *args, failed=0):
+        if self.error is None:
+            try:
+                return getattr(self.raw, method)(*args)
+            except Exception as err:  # raised again by raise_io_error once libsndfile has returned
+                self.error = err
+        return failed
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._call("read", size, failed=b"")
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._call("seek", offset, whence)
+
+    def tell(self) -> int:
+        return self._call("tell")
+
+    def raise_io_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def read_range(url: str, start: float, duration: float | None, storage_options: dict[str, Any], source: str) -> np.ndarray:
     """Seconds [start, start + duration) of a recording as 24 kHz mono float32."""
     try:
-        with fsspec.open(url, "rb", **storage_options) as raw, sf.SoundFile(raw) as f:
-            sr = f.samplerate
-            first = int(round(start * sr))
-            count = -1 if duration is None else int(round(duration * sr))
-            if first:
-                f.seek(first)
-            frames = f.read(frames=count, dtype="float32", always_2d=True)
+        fs, path = fsspec.core.url_to_fs(url, **storage_options)
+        raw = fs.open(path, "rb", block_size=RECORDING_BLOCK_BYTES)
     except FileNotFoundError as err:
-        raise AudioDecodeError(source, f"recording not found ({err})") from err
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError) as err:
-        raise AudioDecodeError(source, f"libsndfile could not read it: {getattr(err, 'error_string', err)}") from err
+        raise AudioDecodeError(source, "recording not found") from err  # the source names the path
+    with raw:
+        reader = _KeepIOError(raw)
+        try:
+            with sf.SoundFile(reader) as f:
+                sr = f.samplerate
+                first = int(round(start * sr))
+                count = -1 if duration is None else int(round(duration * sr))
+                if first:
+                    f.seek(first)
+                frames = f.read(frames=count, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
+            reader.raise_io_error()
+            raise AudioDecodeError(source, f"libsndfile could not read it: {getattr(err, 'error_string', err)}") from err
+        reader.raise_io_error()
     if frames.shape[0] == 0:
         raise AudioDecodeError(source, "zero-length audio (the cut lies outside the recording)")
+    if count > 0 and count - frames.shape[0] > DURATION_TOLERANCE_S * sr:
+        raise AudioDecodeError(source, f"the recording ends {frames.shape[0] / sr:.3f} s into the cut of {duration:g} s")
     if not np.isfinite(frames).all():
         raise AudioDecodeError(source, "samples contain NaN or inf")
     return resample(downmix(frames), sr, MIMI_SAMPLE_RATE)
