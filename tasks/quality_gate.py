@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 from prefect import task
 from pydantic import BaseModel, Field
 
+import salad_core.ctc_model as ctc_model_module
 import salad_core.tts.asr as asr_module
 import salad_core.tts.quality as quality_module
 from salad_core.tts.asr import model_files_sha256
@@ -47,7 +48,7 @@ from tasks.publish import publish_artifact
 from tasks.quality_gate_config import QualityGateConfig
 from tasks.sharded_stage import stage_logger, write_sharded_artifact, write_table_artifact
 
-GATE_CODE_VERSION = stage_code_version("quality-gate-1", quality_module, asr_module, Path(__file__))
+GATE_CODE_VERSION = stage_code_version("quality-gate-1", quality_module, asr_module, ctc_model_module, Path(__file__))
 CLUSTER = "cluster"
 ASR_NOT_RUN = "not run: no asr_model_path configured"
 METRIC_FIELDS = [

@@ -6,9 +6,12 @@
     out.utterances, out.quarantine
 
 ``utterances``: ``id, source, speaker, text, audio`` (16-bit FLAC, 24 kHz mono), ``sample_rate,
-duration_s, word_timings`` (list of {word, start, end} or null), ``timings_source`` ("source"
-when the corpus carries word timings, e.g. a LibriHeavy supervision alignment; null otherwise:
-no forced aligner runs here). Undecodable audio, missing files and empty transcripts go to
+duration_s, word_timings`` (list of {word, start, end} or null), ``timings_source``: "source"
+when the corpus carries word timings (e.g. a LibriHeavy supervision alignment), else "aligner"
+when ``aligner_model_path`` names a local CTC model (forced alignment, ``salad_core.alignment``),
+else null. The aligner's files hash and architecture are model identifiers of the version, so a
+different aligner model is a new version; its device is not. Undecodable audio, missing files,
+empty transcripts and transcripts that cannot be aligned to their audio go to
 ``utterances_quarantine`` (``id, source, reason``; the reason names the file or tar member).
 
 Shard i always holds reader items [i*shard_rows, (i+1)*shard_rows) (readers are deterministic),
@@ -29,7 +32,10 @@ import pyarrow as pa
 from prefect import task
 from pydantic import BaseModel
 
+import salad_core.alignment
+import salad_core.ctc_model
 import salad_core.speech_sources
+from salad_core.ctc_model import model_identity
 from salad_core.speech_sources import (
     QUARANTINE_SCHEMA,
     UTTERANCE_SCHEMA,
@@ -47,7 +53,10 @@ from tasks.sharded_stage import write_sharded_artifact
 UTTERANCES = "utterances"
 QUARANTINE = "utterances_quarantine"
 SPEECH_INGEST_CODE_VERSION = stage_code_version(
-    "speech-ingest-1", *sorted(Path(salad_core.speech_sources.__file__).parent.glob("*.py"))
+    "speech-ingest-1",
+    *sorted(Path(salad_core.speech_sources.__file__).parent.glob("*.py")),
+    *sorted(Path(salad_core.alignment.__file__).parent.glob("*.py")),
+    salad_core.ctc_model,
 )
 
 
@@ -60,7 +69,14 @@ class SpeechIngestOutputs(BaseModel):
 
 def speech_ingest_specs(config: SpeechSourceConfig) -> tuple[StageSpec, StageSpec]:
     params = {**config.content_params(), "inputs": input_files(config)}
-    utterances = StageSpec(name=UTTERANCES, params=params, code_version=SPEECH_INGEST_CODE_VERSION)
+    models = {}
+    if config.aligner_model_path:
+        identity = model_identity(config.aligner_model_path, role="aligner model")
+        models = {  # what the model is, not where this machine keeps it: the same files elsewhere, the same version
+            "aligner": f"ctc:{identity['architecture']}@{identity['files_sha256'][:16]}",
+            "aligner_files_sha256": identity["files_sha256"],
+        }
+    utterances = StageSpec(name=UTTERANCES, params=params, code_version=SPEECH_INGEST_CODE_VERSION, models=models)
     return utterances, utterances.model_copy(update={"name": QUARANTINE})
 
 
@@ -76,7 +92,7 @@ class SpeechIngestRun:
         self.rows_kept = self.rows_quarantined = 0
         self.audio_seconds = 0.0
         self.reasons: Counter[str] = Counter()
-        self.with_timings = 0
+        self.timings_from: Counter[str] = Counter()
         self.started = time.perf_counter()
 
     def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
@@ -107,7 +123,7 @@ class SpeechIngestRun:
         self.rows_kept += len(rows)
         self.rows_quarantined += len(refused)
         self.audio_seconds += sum(r["duration_s"] for r in rows)
-        self.with_timings += sum(r["word_timings"] is not None for r in rows)
+        self.timings_from.update(r["timings_source"] for r in rows if r["timings_source"] is not None)
         self.reasons.update(_reason_kind(r["reason"]) for r in refused)
         return pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA)
 
@@ -117,18 +133,29 @@ class SpeechIngestRun:
             "shards_written_this_run": len(self.shards_written),
             "rows_kept_this_run": self.rows_kept,
             "rows_quarantined_this_run": self.rows_quarantined,
-            "rows_with_word_timings_this_run": self.with_timings,
+            "rows_with_word_timings_this_run": sum(self.timings_from.values()),
+            "rows_with_source_timings_this_run": self.timings_from["source"],
+            "rows_with_aligner_timings_this_run": self.timings_from["aligner"],
             "quarantine_reasons_this_run": dict(self.reasons.most_common()),
             "audio_seconds_this_run": round(self.audio_seconds, 3),
             "wall_seconds_this_run": round(wall, 3),
-            "word_timings": "from the source manifest only; no forced aligner is run",
+            "word_timings": self._timings_rule(),
         }
+
+    def _timings_rule(self) -> str:
+        if self.config.aligner_model_path:
+            return f"from the source when it has them, else forced aligner {self.config.aligner_model_path}"
+        return "from the source only; no forced aligner configured"
 
 
 def _reason_kind(reason: str) -> str:
+    if reason.startswith("forced alignment failed"):
+        return "forced alignment failed"
     for kind in ("empty transcript", "file not found", "incomplete sample", "not a usable MonoCut", "recording not found"):
         if kind in reason:
             return kind
+    if "into the cut" in reason:  # libriheavy.read_range: "the recording ends 3.2 s into the cut of 5 s"
+        return "recording shorter than the cut"
     return "undecodable audio" if reason.startswith("cannot decode audio") else "other"
 
 

@@ -17,34 +17,13 @@ from storage import StageSpec
 from tasks.quality_gate import gate_speech
 from tasks.quality_gate_config import QualityGateConfig
 from tasks.sharded_stage import write_table_artifact
+from tests.ctc_models import save_tiny_ctc_model
 from tests.tts_texts import TEXT_SCHEMA, short_texts
 
 
 @pytest.fixture(scope="module")
 def tiny_ctc_model(tmp_path_factory):
-    import torch
-    from transformers import (
-        Wav2Vec2Config,
-        Wav2Vec2CTCTokenizer,
-        Wav2Vec2FeatureExtractor,
-        Wav2Vec2ForCTC,
-        Wav2Vec2Processor,
-    )
-
-    folder = tmp_path_factory.mktemp("tiny-wav2vec2")
-    vocab = {"<pad>": 0, "<unk>": 1, "|": 2, **{c: i + 3 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz'")}}
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    tokenizer = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), unk_token="<unk>", pad_token="<pad>", word_delimiter_token="|")
-    features = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, do_normalize=True, return_attention_mask=True)
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-        conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 4), num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2, pad_token_id=0, feat_extract_norm="layer", do_stable_layer_norm=True,
-    )
-    Wav2Vec2ForCTC(config).save_pretrained(folder)
-    Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer).save_pretrained(folder)
-    return folder
+    return save_tiny_ctc_model(tmp_path_factory.mktemp("tiny-wav2vec2"))
 
 
 def test_asr_round_trip_scores_cer_and_records_the_model(local_store, tiny_ctc_model):

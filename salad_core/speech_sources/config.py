@@ -5,7 +5,9 @@
                        path_remap={"download/librilight": "s3://corpora/librilight"})
     SpeechSourceConfig(kind="emilia", paths=["s3://corpora/Emilia/EN/*.tar"])
 
-Everything but ``storage_options`` decides the content and is part of the fingerprint.
+Everything but ``storage_options``, ``aligner_device`` and ``aligner_model_path`` decides the
+content and is part of the fingerprint; the speech-ingest stage adds the aligner model's files
+hash, so the same model in another folder (or on another machine) gives the same version.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ class SpeechSourceConfig(BaseModel):
     allow_empty_text: bool = Field(
         default=False, description="Keep utterances without a transcript (e.g. for tokenizer-only use) instead of quarantining them."
     )
+    aligner_model_path: str | None = Field(
+        default=None,
+        description="Local CTC model folder (wav2vec2, HuBERT, WavLM; save_pretrained layout) used for word timings "
+        "when the source has none; unset: only the source's timings.",
+    )
+    aligner_device: str = Field(default="cpu", description="torch device for the aligner (cpu, cuda, cuda:1); not fingerprinted.")
     limit: int | None = Field(default=None, ge=1, description="Read at most this many items (before quarantine).")
     shard_rows: int = Field(default=256, ge=1, description="Items per shard: the unit of resume after a crash.")
 
@@ -64,4 +72,5 @@ class SpeechSourceConfig(BaseModel):
         return self.source_name or self.kind
 
     def content_params(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"storage_options"})
+        # the aligner is fingerprinted by its files' hash (the stage's models), not by where it lies
+        return self.model_dump(mode="json", exclude={"storage_options", "aligner_device", "aligner_model_path"})

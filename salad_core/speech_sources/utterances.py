@@ -3,6 +3,14 @@
 A row is quarantined, not fatal, when its audio does not decode (the reason names the file or tar
 member) or its transcript is empty (unless ``allow_empty_text``). Cropping to ``max_seconds``
 drops the word timings that end past the crop.
+
+Word timings come from the source when it has them (``timings_source`` "source"; never
+re-aligned); otherwise, with ``aligner_model_path`` set and a non-empty transcript, from the
+forced aligner ("aligner"), built once per builder on first use. The aligner sees the *whole*
+decoded clip, not the crop: the transcript belongs to the whole clip, so aligning it to a crop
+would squeeze every word into it; the crop then drops late words exactly as for source timings.
+A transcript that cannot fit its audio (``AlignmentError``) quarantines the row with the reason
+"forced alignment failed: ...".
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from salad_core.alignment import AlignmentError, CTCWordAligner
 from salad_core.audio import MIMI_SAMPLE_RATE, AudioDecodeError, encode_flac
 from salad_core.speech_sources.config import SpeechSourceConfig
 from salad_core.speech_sources.items import SpeechItem
@@ -38,6 +47,14 @@ class UtteranceBuilder:
     def __init__(self, config: SpeechSourceConfig):
         self.config = config
         self.max_samples = int(config.max_seconds * MIMI_SAMPLE_RATE) if config.max_seconds else None
+        self._aligner: CTCWordAligner | None = None
+
+    @property
+    def aligner(self) -> CTCWordAligner | None:
+        """The configured forced aligner, loaded on first use (None when none is configured)."""
+        if self._aligner is None and self.config.aligner_model_path:
+            self._aligner = CTCWordAligner(self.config.aligner_model_path, self.config.aligner_device)
+        return self._aligner
 
     def build(self, item: SpeechItem) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(row, None) or (None, quarantine record)."""
@@ -49,10 +66,16 @@ class UtteranceBuilder:
             audio = item.load()
         except AudioDecodeError as err:
             return None, self._refuse(item, str(err))
+        timings, timings_source = item.word_timings, item.timings_source
+        aligner = self.aligner if timings is None and item.text else None
+        if aligner is not None:
+            try:
+                timings, timings_source = aligner.align(audio, item.text), "aligner"
+            except AlignmentError as err:
+                return None, self._refuse(item, f"forced alignment failed: {item.origin}: {err}")
         if self.max_samples is not None:
             audio = audio[: self.max_samples]
         duration = len(audio) / MIMI_SAMPLE_RATE
-        timings = item.word_timings
         if timings is not None:
             timings = [w for w in timings if w["end"] <= duration + 1e-6]
         row = {
@@ -64,7 +87,7 @@ class UtteranceBuilder:
             "sample_rate": MIMI_SAMPLE_RATE,
             "duration_s": round(duration, 6),
             "word_timings": timings,
-            "timings_source": item.timings_source if timings is not None else None,
+            "timings_source": timings_source if timings is not None else None,
         }
         return row, None
 

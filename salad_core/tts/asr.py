@@ -8,31 +8,20 @@ Usage:
 Only local folders are read (the pipeline runs offline); nothing is downloaded. CTC models are
 supported because they transcribe long clips in one pass with greedy decoding, which is
 deterministic; Whisper (30 s windows, generation) is not supported here. torch and transformers
-are imported only when a recognizer is built, so the gate without ASR stays light.
+are imported only when a recognizer is built, so the gate without ASR stays light. The loading
+rules are shared with the forced aligner (``salad_core.ctc_model``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import soxr
 
-WEIGHT_PATTERNS = ("*.safetensors", "*.bin")
+from salad_core.ctc_model import LocalCTCModel, model_files_sha256
 
-
-def model_files_sha256(folder: Path) -> str:
-    """One hash over config and weight files: the identity of the model for the fingerprint."""
-    digest = hashlib.sha256()
-    files = [folder / "config.json", *sorted(p for pat in WEIGHT_PATTERNS for p in folder.glob(pat))]
-    for path in files:
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0")
-            with path.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 22), b""):
-                    digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["LocalCTCRecognizer", "model_files_sha256"]  # the gate hashes the model folder for its fingerprint
 
 
 class LocalCTCRecognizer:
@@ -40,29 +29,20 @@ class LocalCTCRecognizer:
 
     def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 4) -> None:
         import torch
-        from transformers import AutoConfig, AutoModelForCTC, AutoProcessor
 
-        self.path = Path(path)
-        if not (self.path / "config.json").is_file():
-            raise FileNotFoundError(f"ASR model folder {self.path} has no config.json (expected a save_pretrained folder)")
-        config = AutoConfig.from_pretrained(self.path, local_files_only=True)
-        if config.model_type == "whisper":
-            raise ValueError(f"{self.path} is a Whisper model; the gate supports CTC models (wav2vec2, HuBERT, WavLM)")
+        loaded = LocalCTCModel.load(path, device, role="ASR model", user="the gate")
         self._torch = torch
-        self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True)
-        self.model = AutoModelForCTC.from_pretrained(self.path, local_files_only=True).to(device).eval()
+        self._loaded = loaded
+        self.path = loaded.path
+        self.processor = loaded.processor
+        self.model = loaded.model
         self.device = device
         self.batch_size = batch_size
-        self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
-        self.architecture = config.model_type
+        self.sample_rate = loaded.sample_rate
+        self.architecture = loaded.architecture
 
     def model_info(self) -> dict:
-        return {
-            "path": str(self.path),
-            "architecture": self.architecture,
-            "files_sha256": model_files_sha256(self.path),
-            "sample_rate": self.sample_rate,
-        }
+        return self._loaded.model_info()
 
     def transcribe(self, audios: list[np.ndarray], sample_rate: int) -> list[str]:
         texts: list[str] = []
