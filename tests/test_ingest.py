@@ -119,8 +119,14 @@ def test_fineweb_from_s3_into_an_s3_store(fineweb_dir, moto_endpoint, monkeypatc
     for f in sorted(fineweb_dir.glob("data/*/*.parquet")):
         fs.put_file(str(f), f"{BUCKET}/fineweb/sample/10BT/{f.name}")
     store_cfg = s3_store_config(moto_endpoint)
-    out = ingest(IngestConfig(source="fineweb", paths=[f"s3://{BUCKET}/fineweb/sample/10BT/*.parquet"]), store_cfg)
+    files = sorted(fineweb_dir.glob("data/*/*.parquet"))
+    config = IngestConfig(source="fineweb", paths=[f"s3://{BUCKET}/fineweb/sample/10BT/*.parquet"])
+    out = ingest(config, store_cfg)
     assert ArtifactStore.open(store_cfg).get(out.corpus).num_rows == 151
+    # a file added to the bucket later is seen by the next run in the same process (fsspec caches listings)
+    fs.put_file(str(files[0]), f"{BUCKET}/fineweb/sample/10BT/zz-added-later.parquet")
+    again = ingest(config, store_cfg)
+    assert again.corpus != out.corpus
 
 
 def test_stage_runner_resumes_after_a_crash_without_redoing_shards(local_store):

@@ -38,7 +38,11 @@ class SourceFile:
 
 
 def _filesystem(pattern: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The filesystem for ``pattern``, its listings refreshed: fsspec shares one cached instance per
+    set of options, so a long-lived process (a Prefect worker) would otherwise miss files added to a
+    bucket since its last run and reuse the old version."""
     fs, path = fsspec.core.url_to_fs(pattern)
+    fs.invalidate_cache()
     return fs, path
 
 
