@@ -15,8 +15,10 @@ How it runs: each actor holds one backend (``RowSynthesizer``); the driver strea
 sends rows in small batches to the least-busy actor, and puts results back in input order
 before writing a shard. Output shard i always holds the same rows (fixed-size re-sharding of
 the selected input rows), so a killed run resumes with only the missing shards. The TTS model
-identity (``model_info()`` without machine paths) is part of the fingerprint; it is asked from
-the actors, so Ray starts even when the version turns out to exist already.
+identity (``model_info()`` without machine facts: paths, device) is part of the fingerprint. The
+driver builds the backend once, on CPU, to learn it, so an unchanged rerun finds its version
+without starting Ray; when there is work, every actor's identity must equal the driver's (a node
+with another espeak-ng or other weights would make other audio under the same fingerprint).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from prefect import task
 from pydantic import BaseModel, Field
 
 import salad_core.tts
+from salad_core.tts import TTSConfig
+from salad_core.tts.factory import make_backend
 from salad_core.tts.flac import encoder_source_files
 from salad_core.tts.row_selection import hashed_sample, selected_rows, shard_rows
 from salad_core.tts.rows import (
@@ -68,9 +72,12 @@ class SynthesisOutputs(BaseModel):
     shards_resumed: list[int] = Field(default_factory=list, description="Shards committed by an earlier, interrupted run.")
 
 
+LOCAL_KEYS = {"local_paths", "device"}  # machine facts, not the model's identity (as for Mimi)
+
+
 def model_identity(info: dict) -> dict[str, str]:
-    """The manifest's `models` entry: a readable id plus a hash of everything but local paths."""
-    portable = {k: v for k, v in info.items() if k != "local_paths"}
+    """The manifest's `models` entry: a readable id plus a hash of everything but machine facts."""
+    portable = {k: v for k, v in info.items() if k not in LOCAL_KEYS}
     return {
         "tts": f"{info.get('backend')}:{info.get('model_id')}@{info.get('revision')}",
         "tts_info_sha256": hashlib.sha256(canonical_json(portable).encode()).hexdigest()[:16],
@@ -242,19 +249,28 @@ def _first_line(exc: object) -> str:
     return text.splitlines()[0][:500] if text else type(exc).__name__
 
 
-def pool_model_info(actors: list) -> dict:
-    """Every actor's model identity; they must agree (a node with another espeak-ng would not)."""
+def driver_model_info(config: TTSConfig) -> dict:
+    """The backend's identity, from one instance built here on CPU (device is not part of it)."""
+    try:
+        backend = make_backend(config.model_copy(update={"device": "cpu"}))
+    except Exception as exc:  # bad voice, missing weights, no espeak-ng: say so before any Ray
+        raise RuntimeError(f"the TTS backend could not be built: {_first_line(exc)}") from exc
+    return backend.model_info()
+
+
+def check_pool_identity(actors: list, expected: dict) -> None:
+    """Every actor must load the model the fingerprint was computed for."""
     import ray
 
     try:
         infos = ray.get([a.model_info.remote() for a in actors])
-    except ray.exceptions.RayActorError as exc:  # the backend's constructor raised (bad voice, missing weights)
+    except ray.exceptions.RayActorError as exc:  # the backend's constructor raised on a worker node
         cause = [line for line in str(exc).splitlines() if line.strip()][-1]
         raise RuntimeError(f"the synthesis actors could not build the TTS backend: {cause}") from exc
-    hashes = {model_identity(i)["tts_info_sha256"] for i in infos}
-    if len(hashes) != 1:
-        raise RuntimeError(f"the synthesis actors load different models: {[model_identity(i) for i in infos]}")
-    return infos[0]
+    want = model_identity(expected)
+    differ = [model_identity(i) for i in infos if model_identity(i) != want]
+    if differ:
+        raise RuntimeError(f"the synthesis actors load other models than the driver ({want}): {differ}")
 
 
 @task(name="synthesize-speech")
@@ -266,6 +282,16 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
     log = stage_logger()
     source = store.get(text)
     extra = input_fields(source, config)
+    info = driver_model_info(config.tts)
+    speech_spec, quarantine_spec = synthesis_specs(source.ref, config, info, [f.name for f in extra])
+    speech, quarantine = store.find(speech_spec), store.find(quarantine_spec)
+    if speech and quarantine:
+        log.info("%s@%s exists: reused, nothing synthesised (Ray not started)", speech_spec.name, speech_spec.fingerprint)
+        for ref in (speech, quarantine):
+            publish_artifact(store, ref, reused=True)
+        return SynthesisOutputs(speech=speech, quarantine=quarantine, reused=True)
+    if speech:
+        raise RuntimeError(f"{speech} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
     with ray_session(config.ray) as started_here:
         pool = config.ray
         log.info(
@@ -275,16 +301,7 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
         init_args = (config.tts, config.retries_per_row, config.quarantine_text_chars)
         actors = start_actors(RowSynthesizer, pool, *init_args)
         try:
-            info = pool_model_info(actors)
-            speech_spec, quarantine_spec = synthesis_specs(source.ref, config, info, [f.name for f in extra])
-            speech, quarantine = store.find(speech_spec), store.find(quarantine_spec)
-            if speech and quarantine:
-                log.info("%s@%s exists: reused, nothing synthesised", speech_spec.name, speech_spec.fingerprint)
-                for ref in (speech, quarantine):
-                    publish_artifact(store, ref, reused=True)
-                return SynthesisOutputs(speech=speech, quarantine=quarantine, reused=True)
-            if speech:
-                raise RuntimeError(f"{speech} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+            check_pool_identity(actors, info)
             if info.get("random_weights"):
                 log.warning("TTS model has RANDOM weights (test mode): the audio is noise, not speech")
             stream = OrderedActorStream(

@@ -46,7 +46,7 @@ def read_speech(store: ArtifactStore, ref) -> list[dict]:
     return store.get(ref).to_table().to_pylist()
 
 
-def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local_store):
+def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local_store, monkeypatch):
     good = short_texts(8)
     bad = [
         {"id": "bad-empty", "text": "", "cluster": "bad"},
@@ -88,7 +88,11 @@ def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local
     assert [s.rows for s in manifest.shards] == [3, 3, 2]  # shards of 5 input rows, bad ones removed
     assert "ray" not in manifest.params  # execution settings never change the version
 
-    # same content, another pool shape: the committed version is reused, nothing synthesised
+    # same content, another pool shape: the committed version is reused, nothing synthesised, no Ray
+    def no_ray(*_):
+        raise AssertionError("a reused version must not need Ray")
+
+    monkeypatch.setattr("tasks.tts.ray_session", no_ray)
     again = synthesize(ref, SynthesisConfig(shard_rows=5, ray=POOL.model_copy(update={"n_actors": 1})), local_store.objects.config)
     assert again.reused and again.speech == out.speech and again.quarantine == out.quarantine
 
@@ -168,7 +172,7 @@ def test_input_without_text_column_is_refused_clearly(ray_address, local_store):
 def test_backend_that_cannot_be_built_fails_the_task_clearly(ray_address, local_store):
     ref = text_artifact(local_store, short_texts(2, sentences=1))
     config = SynthesisConfig(tts=TTSConfig(voices=["no-such-voice"]), ray=POOL)
-    with pytest.raises(RuntimeError, match=r"could not build the TTS backend: ValueError: espeak-ng has no voice named \['no-such-voice'\]"):
+    with pytest.raises(RuntimeError, match=r"the TTS backend could not be built: ValueError: espeak-ng has no voice named \['no-such-voice'\]"):
         synthesize(ref, config, local_store.objects.config)
     assert local_store.names() == ["texts"]  # nothing half-written
 
@@ -254,6 +258,34 @@ def test_stream_replaces_an_actor_whose_call_hangs(ray_address):
         assert records[0]["reason"] == "synthesis hung on this row (timed out; its worker was replaced)"
         assert "call_timeout_s=2" in records[0]["error"]
         assert records[1:] == [10 * i for i in innocent]
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+        for actor in actors:
+            ray.kill(actor)
+
+
+class ReportsModel:
+    def __init__(self, info):
+        self.info = info
+
+    def model_info(self):
+        return self.info
+
+
+def test_actors_must_load_the_model_the_fingerprint_was_computed_for(ray_address):
+    import ray
+    from ray import cloudpickle
+
+    from tasks.tts import check_pool_identity, driver_model_info, model_identity
+
+    driver = driver_model_info(TTSConfig())
+    assert model_identity({**driver, "device": "cuda:1"}) == model_identity(driver)  # a machine fact, not identity
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    actors = [ray.remote(ReportsModel).remote(driver), ray.remote(ReportsModel).remote({**driver, "revision": "1.49.0"})]
+    try:
+        check_pool_identity(actors[:1], driver)
+        with pytest.raises(RuntimeError, match="the synthesis actors load other models than the driver"):
+            check_pool_identity(actors, driver)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
         for actor in actors:
