@@ -5,7 +5,8 @@
     out = tokenize_speech.fn(speech_ref, TokenizeConfig(), store_config)      # plain Python (TTS output works too)
 
 ``codes``: ``id, codes`` (int16, flat and frame-major: ``np.asarray(codes).reshape(n_frames,
-n_codebooks)``), ``n_frames, n_codebooks, frame_rate, duration_s``. Shard i holds the rows of
+n_codebooks)``), ``n_frames, n_codebooks, frame_rate, duration_s``, and with ``latents`` set a
+``latents`` column (float16/32, flat frame-major: ``latents_array(row)`` is (n_frames, 512)). Shard i holds the rows of
 input shard i, in order, so a killed run resumes with the missing shards only. A row whose audio
 does not decode goes to ``<output_name>_quarantine`` (``id, reason``, shard i with shard i),
 committed before the codes, so a codes version never lacks its quarantine.
@@ -58,6 +59,15 @@ CODES_SCHEMA = pa.schema(
         ("duration_s", pa.float64()),
     ]
 )
+LATENT_TYPES = {"float16": pa.float16(), "float32": pa.float32()}
+
+
+def codes_schema(config: TokenizeConfig) -> pa.Schema:
+    if config.latents == "none":
+        return CODES_SCHEMA
+    return CODES_SCHEMA.append(pa.field("latents", pa.list_(LATENT_TYPES[config.latents])))
+
+
 QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string())])
 WEIGHTS_SCHEMA = pa.schema([("safetensors", pa.binary()), ("model_info", pa.string())])
 
@@ -164,6 +174,7 @@ class TokenizeRun:
 
     def _encode_shard(self, shard: int) -> pa.Table:
         rows, refused = read_audio_rows(self.source, shard)
+        with_latents = self.config.latents != "none"
         if not self.quarantine_writer.is_committed(shard):
             self.quarantine_writer.write_shard(shard, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), schema=QUARANTINE_SCHEMA)
         self.rows_quarantined += len(refused)
@@ -171,7 +182,12 @@ class TokenizeRun:
         step = self.config.rows_per_call
         for start in range(0, len(rows), step):
             part = rows[start : start + step]
-            for (row_id, audio), codes in zip(part, self.tokenizer.encode_batch([a for _, a in part])):
+            clips = [a for _, a in part]
+            if with_latents:
+                encoded = self.tokenizer.encode_with_latents(clips)
+            else:
+                encoded = [(codes, None) for codes in self.tokenizer.encode_batch(clips)]
+            for (row_id, audio), (codes, latents) in zip(part, encoded):
                 out.append(
                     {
                         "id": row_id,
@@ -180,22 +196,23 @@ class TokenizeRun:
                         "n_codebooks": codes.shape[1],
                         "frame_rate": FRAME_RATE,
                         "duration_s": round(len(audio) / SAMPLE_RATE, 6),
+                        "latents": None if latents is None else latents.reshape(-1).astype(self.config.latents),
                     }
                 )
                 self.audio_seconds += len(audio) / SAMPLE_RATE
         self.rows += len(out)
         self.shards_written.append(shard)
-        return pa.table(
-            {
-                "id": pa.array([r["id"] for r in out], pa.string()),
-                "codes": pa.array([r["codes"] for r in out], pa.list_(pa.int16())),
-                "n_frames": pa.array([r["n_frames"] for r in out], pa.int32()),
-                "n_codebooks": pa.array([r["n_codebooks"] for r in out], pa.int16()),
-                "frame_rate": pa.array([r["frame_rate"] for r in out], pa.float32()),
-                "duration_s": pa.array([r["duration_s"] for r in out], pa.float64()),
-            },
-            schema=CODES_SCHEMA,
-        )
+        columns = {
+            "id": pa.array([r["id"] for r in out], pa.string()),
+            "codes": pa.array([r["codes"] for r in out], pa.list_(pa.int16())),
+            "n_frames": pa.array([r["n_frames"] for r in out], pa.int32()),
+            "n_codebooks": pa.array([r["n_codebooks"] for r in out], pa.int16()),
+            "frame_rate": pa.array([r["frame_rate"] for r in out], pa.float32()),
+            "duration_s": pa.array([r["duration_s"] for r in out], pa.float64()),
+        }
+        if with_latents:
+            columns["latents"] = pa.array([r["latents"] for r in out], pa.list_(LATENT_TYPES[self.config.latents]))
+        return pa.table(columns, schema=codes_schema(self.config))
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
@@ -242,10 +259,15 @@ def tokenize_speech(audio: ArtifactRef, config: TokenizeConfig, store_config: St
         def stats() -> dict:
             return {**run.stats(), "quarantine": f"{quarantine_spec.name}@{quarantine_spec.fingerprint}"}
 
-        codes, _ = write_sharded_artifact(store, spec, run.shards, stats, schema=CODES_SCHEMA)
+        codes, _ = write_sharded_artifact(store, spec, run.shards, stats, schema=codes_schema(config))
     return TokenizeOutputs(
         codes=codes, quarantine=run.quarantine_ref, weights=weights_ref, reused=False, shards_written=run.shards_written
     )
+
+
+def latents_array(row: dict) -> np.ndarray:
+    """A `codes` row's stored latents back to (n_frames, 512) float32."""
+    return np.asarray(row["latents"], dtype=np.float32).reshape(row["n_frames"], -1)
 
 
 def codes_array(row: dict) -> np.ndarray:

@@ -10,7 +10,7 @@ output name. Not fingerprinted: device and batching, which decide speed, not con
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,11 @@ class TokenizeConfig(BaseModel):
         default=10.0, gt=0, description="Random weights: seconds of the input's first rows (in order) the codebooks are fitted on."
     )
     rows_per_call: int = Field(default=16, ge=1, description="Rows decoded and handed to encode_batch at once (memory bound).")
+    latents: Literal["none", "float16", "float32"] = Field(
+        default="none",
+        description="Also store Mimi's continuous (pre-quantization) 512-d latents per frame, in this precision "
+        "(40x the bytes of 8 int16 codes in float32); from the same encoder pass as the codes.",
+    )
 
     def content_params(self) -> dict[str, Any]:
         return {
@@ -41,4 +46,5 @@ class TokenizeConfig(BaseModel):
             "dtype": self.mimi.dtype,
             "output_name": self.output_name,
             "codes_layout": "flat int16, frame-major: reshape(n_frames, n_codebooks)",
+            **({"latents": self.latents} if self.latents != "none" else {}),  # absent: older fingerprints unchanged
         }

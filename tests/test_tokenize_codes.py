@@ -11,6 +11,7 @@ import sys
 import time
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import torch
 
@@ -105,8 +106,6 @@ def test_killed_tokenizer_resumes_and_commits_each_shard_once(tokenized, tmp_pat
 
 
 def test_undecodable_audio_is_quarantined_and_the_rest_tokenized(tokenized):
-    import pyarrow as pa
-
     from storage import StageSpec
     from tasks.sharded_stage import write_table_artifact
 
@@ -124,3 +123,28 @@ def test_undecodable_audio_is_quarantined_and_the_rest_tokenized(tokenized):
     assert store.get(out.codes).manifest.stats["quarantine"] == f"mixed_codes_quarantine@{out.quarantine.fingerprint}"
     again = tokenize_speech.fn(ref, config, store.objects.config)
     assert again.reused and again.quarantine == out.quarantine
+
+
+def test_optional_latents_come_from_the_same_pass_as_the_codes(tokenized, tmp_path):
+    from salad_core.audio import decode_audio
+    from salad_core.mimi import MimiTokenizer
+    from tasks.tokenize import latents_array
+
+    store, utterances, first, _ = tokenized
+    config = TokenizeConfig(output_name="codes_latents", weights_artifact=str(first.weights), latents="float16")
+    out = tokenize_speech.fn(utterances, config, store.objects.config)
+    table = store.get(out.codes).to_table()
+    assert table.schema.field("latents").type.value_type == pa.float16()
+    rows = table.slice(0, 3).to_pylist()
+    codes_before = {r["id"]: r["codes"] for r in store.get(first.codes).to_table(columns=["id", "codes"]).to_pylist()}
+    assert all(r["codes"] == codes_before[r["id"]] for r in rows)  # asking for latents leaves the codes as they were
+    # the stored latents are the tokenizer's unquantized latents, to float16 precision
+    weights = tmp_path / "mimi.safetensors"
+    weights.write_bytes(store.get(out.weights).to_table(columns=["safetensors"]).column("safetensors")[0].as_py())
+    tok = MimiTokenizer.load(MimiConfig(weights_path=str(weights)))
+    audio = {r["id"]: r["audio"] for r in store.get(utterances).to_table(columns=["id", "audio"]).to_pylist()}
+    for row in rows:
+        expected = tok.latents_batch([decode_audio(audio[row["id"]])[0]])[0]
+        got = latents_array(row)
+        assert got.shape == expected.shape == (row["n_frames"], 512)
+        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)

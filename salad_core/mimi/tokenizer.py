@@ -8,6 +8,7 @@ Usage:
     tok = MimiTokenizer.load(MimiConfig(weights_path="mimi-random-seed0.safetensors"))
 
     codes = tok.encode_batch([audio_a, audio_b])     # [(frames_a, 8) int16, (frames_b, 8) int16]
+    [(codes_a, latents_a)] = tok.encode_with_latents([audio_a])   # both from one encoder pass
     latents = tok.latents_batch([audio_a], quantize=False)     # [(frames_a, 512) float32]
     tok.codes_to_latents(torch.as_tensor(codes[0].T[None]))    # (1, 512, frames_a)
     tok.model_info()     # {"random_weights": ..., "weights_sha256": ..., ...} for the manifest
@@ -141,6 +142,16 @@ class MimiTokenizer:
         """24 kHz mono float32 clips -> per clip (ceil(n / 1920), num_codebooks) int16 codes."""
         outputs = self._run_batched(audios, lambda x: self.model.quantizer.encode(self._unquantized_latents(x)))
         return [out.T.to(torch.int16).numpy() for out in outputs]
+
+    def encode_with_latents(self, audios: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per clip (codes (frames, K) int16, unquantized latents (frames, 512) float32), one encoder pass."""
+
+        def forward(x: torch.Tensor) -> torch.Tensor:  # latents and codes stacked on the channel axis
+            latents = self._unquantized_latents(x).float()
+            return torch.cat([latents, self.model.quantizer.encode(latents).float()], dim=1)  # codes < 2^24: exact
+
+        outputs = self._run_batched(audios, forward)
+        return [(out[LATENT_DIM:].T.to(torch.int16).numpy(), out[:LATENT_DIM].T.numpy()) for out in outputs]
 
     def latents_batch(self, audios: Sequence[np.ndarray], quantize: bool = False) -> list[np.ndarray]:
         """Clips -> per clip (frames, 512) float32 latents, before (default) or after quantization."""
