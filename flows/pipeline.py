@@ -53,7 +53,9 @@ def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> PipelineOutputs:
     gate = gate_speech(speech.speech, config.gate, config.store)
     # the synthetic speech is the embedded default's speech: tokenize it (fitting random Mimi
     # codebooks on it when no real weights are cached); natural speech reuses those weights
-    speech_codes = tokenize_speech(gate.gated, config.tokenize.model_copy(update={"output_name": "speech_codes"}), config.store)
+    speech_codes = tokenize_speech(
+        speech.speech, config.tokenize.model_copy(update={"output_name": "speech_codes"}), config.store, keep=gate.gated
+    )
     natural = natural_codes = None
     if config.speech is not None:
         natural = ingest_speech(config.speech, config.store)

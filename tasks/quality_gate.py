@@ -13,7 +13,9 @@ Outputs, all named after the input (``speech`` → ``speech_…``):
 
 * ``_quality``: one row of metrics and reasons per input row; sharded like the input, so a long
   ASR pass resumes where it stopped.
-* ``_gated``: the input rows that pass, same columns; shard i comes from input shard i.
+* ``_gated``: the input rows that pass, every column but ``audio``; shard i comes from input
+  shard i. The audio stays in the input artifact, stored once: tokenize with
+  ``tokenize_speech(speech, config, store, keep=gated)`` to encode exactly the passing rows.
 * ``_gate_quarantine``: ``id, text`` (truncated), ``reason, error`` of every row that does not.
 * ``_gate_clusters``: when rows carry a ``cluster`` column, failure rate and mean CER per
   cluster; with ``max_cluster_failure_rate`` set, clusters above it are dropped entirely (the
@@ -210,6 +212,7 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
     quarantine_ref = write_table_artifact(store, specs["quarantine"], quarantine, stats)
 
     offsets = np.cumsum([0] + [s.rows for s in source.manifest.shards])
+    gated_schema = pa.schema([f for f in source.dataset().schema if f.name != "audio"])
 
     def gated_shards(committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
         for shard in range(len(source.manifest.shards)):
@@ -217,10 +220,10 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
                 yield shard, None
                 continue
             mask = pa.array(keep[offsets[shard] : offsets[shard + 1]], pa.bool_())
-            yield shard, source.read_shard(shard).filter(mask)
+            yield shard, source.read_shard(shard, columns=gated_schema.names).filter(mask)
 
     stats["quarantine"] = str(quarantine_ref)
-    gated_ref, _ = write_sharded_artifact(store, specs["gated"], gated_shards, lambda: stats, schema=source.dataset().schema)
+    gated_ref, _ = write_sharded_artifact(store, specs["gated"], gated_shards, lambda: stats, schema=gated_schema)
     log.info("quality gate: %d of %d rows pass (%s)", stats["rows_passed"], stats["rows_in"], stats["failure_reasons"])
     return GateOutputs(
         gated=gated_ref, quarantine=quarantine_ref, quality=quality_ref, clusters=clusters_ref, reused=False,

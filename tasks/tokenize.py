@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import task
 from pydantic import BaseModel
 
@@ -37,7 +38,6 @@ from salad_core.audio import AudioDecodeError, decode_audio
 from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.artifact import Artifact
 from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
 from tasks.publish import publish_artifact
@@ -94,35 +94,56 @@ def model_entry(info: dict) -> dict[str, str]:
     }
 
 
-def read_audio_rows(source: Artifact, shard: int) -> tuple[list[tuple[str, np.ndarray]], list[dict[str, str]]]:
-    """(decoded rows, quarantine records of rows whose audio is missing or does not decode)."""
-    table = source.read_shard(shard, columns=list(REQUIRED_COLUMNS))
-    rows, refused = [], []
-    for row_id, blob in zip(table.column("id").to_pylist(), table.column("audio").to_pylist()):
-        try:
-            if blob is None:
-                raise AudioDecodeError(f"{source.ref}:{row_id}", "the audio column is null")
-            rows.append((row_id, decode_audio(blob, source=f"{source.ref}:{row_id}")[0]))
-        except AudioDecodeError as err:
-            refused.append({"id": row_id, "reason": str(err)})
-    return rows, refused
+class AudioInput:
+    """The rows to tokenize: every row of an audio artifact, or only those whose id a second
+    artifact lists (a quality gate's pass list: the audio is stored once, in the synthesis output)."""
+
+    def __init__(self, store: ArtifactStore, audio: ArtifactRef, keep: ArtifactRef | None = None) -> None:
+        self.source = store.get(audio)
+        missing = [c for c in REQUIRED_COLUMNS if c not in self.source.dataset().schema.names]
+        if missing:
+            raise ValueError(f"{self.source.ref} has no column(s) {missing}: tokenization needs 'id' and 'audio' (FLAC bytes)")
+        self.keep = store.get(keep) if keep is not None else None
+        self.keep_ids = None if self.keep is None else pa.array(self.keep.to_table(columns=["id"]).column("id").to_pylist(), pa.string())
+
+    @property
+    def refs(self) -> list[ArtifactRef]:
+        return [self.source.ref] + ([self.keep.ref] if self.keep is not None else [])
+
+    @property
+    def num_shards(self) -> int:
+        return len(self.source.manifest.shards)
+
+    def read(self, shard: int) -> tuple[list[tuple[str, np.ndarray]], list[dict[str, str]]]:
+        """(decoded rows, quarantine records of rows whose audio is missing or does not decode)."""
+        table = self.source.read_shard(shard, columns=list(REQUIRED_COLUMNS))
+        if self.keep_ids is not None:
+            table = table.filter(pc.is_in(table.column("id"), value_set=self.keep_ids))
+        rows, refused = [], []
+        for row_id, blob in zip(table.column("id").to_pylist(), table.column("audio").to_pylist()):
+            try:
+                if blob is None:
+                    raise AudioDecodeError(f"{self.source.ref}:{row_id}", "the audio column is null")
+                rows.append((row_id, decode_audio(blob, source=f"{self.source.ref}:{row_id}")[0]))
+            except AudioDecodeError as err:
+                refused.append({"id": row_id, "reason": str(err)})
+        return rows, refused
+
+    def calibration_audio(self, seconds: float) -> list[np.ndarray]:
+        """The first ``seconds`` of the decodable audio to tokenize, in row order (the last clip cropped)."""
+        needed, clips = int(seconds * SAMPLE_RATE), []
+        for shard in range(self.num_shards):
+            for _, audio in self.read(shard)[0]:
+                clips.append(audio[:needed])
+                needed -= len(clips[-1])
+                if needed <= 0:
+                    return clips
+        if not clips:
+            raise ValueError(f"{' filtered by '.join(map(str, self.refs))} has no audio rows to calibrate Mimi's random codebooks on")
+        return clips
 
 
-def calibration_audio(source: Artifact, seconds: float) -> list[np.ndarray]:
-    """The first ``seconds`` of the input's decodable audio, in row order (the last clip cropped)."""
-    needed, clips = int(seconds * SAMPLE_RATE), []
-    for shard in range(len(source.manifest.shards)):
-        for _, audio in read_audio_rows(source, shard)[0]:
-            clips.append(audio[:needed])
-            needed -= len(clips[-1])
-            if needed <= 0:
-                return clips
-    if not clips:
-        raise ValueError(f"{source.ref} has no audio rows to calibrate Mimi's random codebooks on")
-    return clips
-
-
-def load_tokenizer(store: ArtifactStore, source: Artifact, config: TokenizeConfig, workdir: Path) -> tuple[MimiTokenizer, ArtifactRef | None]:
+def load_tokenizer(store: ArtifactStore, source: AudioInput, config: TokenizeConfig, workdir: Path) -> tuple[MimiTokenizer, ArtifactRef | None]:
     """Real weights when found; else the stored fitted weights; else fit them now and store them."""
     log = stage_logger()
     if config.mimi.weights != "random" and config.weights_artifact is None and find_real_weights(config.mimi) is not None:
@@ -135,13 +156,13 @@ def load_tokenizer(store: ArtifactStore, source: Artifact, config: TokenizeConfi
             name=config.weights_name,
             params={**fit, "calibration_seconds": config.calibration_seconds},
             code_version=WEIGHTS_CODE_VERSION,
-            parents=[source.ref],
+            parents=source.refs,
         )
         weights_ref = store.find(spec)
         if weights_ref is None:
-            log.info("fitting random Mimi codebooks on the first %.1f s of %s", config.calibration_seconds, source.ref)
+            log.info("fitting random Mimi codebooks on the first %.1f s of %s", config.calibration_seconds, source.refs[0])
             random_config = config.mimi.model_copy(update={"weights": "random", "weights_path": None})
-            fitted = MimiTokenizer.load(random_config, calibration_audio(source, config.calibration_seconds))
+            fitted = MimiTokenizer.load(random_config, source.calibration_audio(config.calibration_seconds))
             path = workdir / "fitted.safetensors"
             fitted.save(path)
             info = canonical_json(portable_info(fitted.model_info()))
@@ -155,7 +176,7 @@ def load_tokenizer(store: ArtifactStore, source: Artifact, config: TokenizeConfi
 
 class TokenizeRun:
     def __init__(
-        self, store: ArtifactStore, source: Artifact, tokenizer: MimiTokenizer, config: TokenizeConfig, quarantine_spec: StageSpec
+        self, store: ArtifactStore, source: AudioInput, tokenizer: MimiTokenizer, config: TokenizeConfig, quarantine_spec: StageSpec
     ) -> None:
         self.store, self.source, self.tokenizer, self.config = store, source, tokenizer, config
         self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
@@ -166,14 +187,14 @@ class TokenizeRun:
         self.started = time.perf_counter()
 
     def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
-        num_shards = len(self.source.manifest.shards)
+        num_shards = self.source.num_shards
         for shard in range(num_shards):
             yield shard, (None if shard in committed else self._encode_shard(shard))
         self.quarantine_ref = self.store.commit(self.quarantine_writer, num_shards, self.stats())
         publish_artifact(self.store, self.quarantine_ref)
 
     def _encode_shard(self, shard: int) -> pa.Table:
-        rows, refused = read_audio_rows(self.source, shard)
+        rows, refused = self.source.read(shard)
         with_latents = self.config.latents != "none"
         if not self.quarantine_writer.is_committed(shard):
             self.quarantine_writer.write_shard(shard, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), schema=QUARANTINE_SCHEMA)
@@ -228,17 +249,16 @@ class TokenizeRun:
 
 
 @task(name="tokenize-speech")
-def tokenize_speech(audio: ArtifactRef, config: TokenizeConfig, store_config: StoreConfig) -> TokenizeOutputs:
-    """Mimi codes for every row of an audio artifact (utterances, speech, speech_gated)."""
+def tokenize_speech(
+    audio: ArtifactRef, config: TokenizeConfig, store_config: StoreConfig, keep: ArtifactRef | None = None
+) -> TokenizeOutputs:
+    """Mimi codes for the rows of an audio artifact (utterances, speech), or only those listed in `keep` (speech_gated)."""
     store = ArtifactStore.open(store_config)
-    source = store.get(audio)
-    missing = [c for c in REQUIRED_COLUMNS if c not in source.dataset().schema.names]
-    if missing:
-        raise ValueError(f"{source.ref} has no column(s) {missing}: tokenization needs 'id' and 'audio' (FLAC bytes)")
+    source = AudioInput(store, audio, keep)
     with tempfile.TemporaryDirectory(prefix="salad-mimi-") as tmp:
         tokenizer, weights_ref = load_tokenizer(store, source, config, Path(tmp))
         info = tokenizer.model_info()
-        parents = [source.ref] + ([weights_ref] if weights_ref else [])
+        parents = source.refs + ([weights_ref] if weights_ref else [])
         spec = StageSpec(
             name=config.output_name,
             params=config.content_params(),

@@ -148,3 +148,23 @@ def test_optional_latents_come_from_the_same_pass_as_the_codes(tokenized, tmp_pa
         got = latents_array(row)
         assert got.shape == expected.shape == (row["n_frames"], 512)
         np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
+
+
+def test_keep_tokenizes_only_the_listed_rows_and_records_the_list(tokenized):
+    """How the pipeline tokenizes gated synthetic speech: the audio artifact plus the gate's pass list."""
+    from storage import StageSpec
+    from tasks.sharded_stage import write_table_artifact
+
+    store, utterances, first, _ = tokenized
+    ids = store.get(utterances).to_table(columns=["id"]).column("id").to_pylist()
+    kept = ids[1::3]
+    keep = write_table_artifact(store, StageSpec(name="pass_list", code_version="test"), pa.table({"id": kept}))
+    config = TokenizeConfig(output_name="codes_kept", weights_artifact=str(first.weights))
+    out = tokenize_speech.fn(utterances, config, store.objects.config, keep=keep)
+    codes = store.get(out.codes)
+    assert codes.to_table(columns=["id"]).column("id").to_pylist() == kept
+    assert len(codes.manifest.shards) == len(store.get(utterances).manifest.shards)  # shard i from input shard i
+    assert {p.name for p in codes.manifest.parents} == {"utterances", "pass_list", "mimi_weights"}
+    assert store.get(out.quarantine).num_rows == 0
+    by_id = {r["id"]: r["codes"] for r in store.get(first.codes).to_table(columns=["id", "codes"]).to_pylist()}
+    assert all(by_id[r["id"]] == r["codes"] for r in codes.to_table(columns=["id", "codes"]).to_pylist())
