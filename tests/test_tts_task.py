@@ -290,3 +290,21 @@ def test_actors_must_load_the_model_the_fingerprint_was_computed_for(ray_address
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
         for actor in actors:
             ray.kill(actor)
+
+
+def test_kokoro_with_random_weights_runs_through_the_pool_and_is_labelled(ray_address, local_store, monkeypatch):
+    """The paper's backend end to end on Ray (test-mode weights): 24 kHz rows, the manifest says
+    random weights, and the identity the driver computes on CPU matches the actors'."""
+    ref = text_artifact(local_store, short_texts(2, sentences=1))
+    tts = TTSConfig(backend="kokoro", random_weights=True, voices=["af_heart"], seed=3)
+    config = SynthesisConfig(tts=tts, ray=RayPoolConfig(n_actors=1, num_cpus_per_actor=1))
+    out = synthesize(ref, config, local_store.objects.config)
+    rows = read_speech(local_store, out.speech)
+    assert len(rows) == 2 and {r["sample_rate"] for r in rows} == {SAMPLE_RATE} and {r["voice"] for r in rows} == {"af_heart"}
+    for row in rows:
+        audio, rate = sf.read(io.BytesIO(row["audio"]))
+        assert rate == SAMPLE_RATE and abs(len(audio) / rate - row["duration_s"]) < 1e-3 and len(audio) > 0
+    manifest = local_store.get(out.speech).manifest
+    assert manifest.models["tts"].startswith("kokoro:hexgrad/Kokoro-82M (random weights)@")
+    monkeypatch.setattr("tasks.tts.ray_session", lambda *_: pytest.fail("a reused version must not need Ray"))
+    assert synthesize(ref, config, local_store.objects.config).reused
