@@ -82,3 +82,19 @@ def write_table_artifact(store: ArtifactStore, spec: StageSpec, table: pa.Table,
     """A small artifact as a single shard (quarantines, statistics, centroids)."""
     ref, _ = write_sharded_artifact(store, spec, lambda committed: [(0, table)], (lambda: stats or {}), schema=table.schema)
     return ref
+
+
+def find_with_quarantine(store: ArtifactStore, spec: StageSpec, quarantine_spec: StageSpec) -> tuple[ArtifactRef, ArtifactRef] | None:
+    """Both committed versions of a stage that writes rows and a quarantine (published as reused), or None.
+
+    The quarantine is committed first, so a committed output without one is a broken store: raise.
+    """
+    found, quarantine = store.find(spec), store.find(quarantine_spec)
+    if found and quarantine:
+        stage_logger().info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
+        for ref in (found, quarantine):
+            publish_artifact(store, ref, reused=True)
+        return found, quarantine
+    if found:
+        raise RuntimeError(f"{found} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+    return None

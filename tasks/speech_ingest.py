@@ -48,7 +48,7 @@ from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
-from tasks.sharded_stage import write_sharded_artifact
+from tasks.sharded_stage import find_with_quarantine, write_sharded_artifact
 
 UTTERANCES = "utterances"
 QUARANTINE = "utterances_quarantine"
@@ -164,13 +164,8 @@ def ingest_speech(config: SpeechSourceConfig, store_config: StoreConfig) -> Spee
     """Read a speech corpus into `utterances` (and `utterances_quarantine`)."""
     store = ArtifactStore.open(store_config)
     spec, quarantine_spec = speech_ingest_specs(config)
-    found, found_quarantine = store.find(spec), store.find(quarantine_spec)
-    if found and found_quarantine:
-        for ref in (found, found_quarantine):
-            publish_artifact(store, ref, reused=True)
-        return SpeechIngestOutputs(utterances=found, quarantine=found_quarantine, reused=True)
-    if found:
-        raise RuntimeError(f"{found} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+    if found := find_with_quarantine(store, spec, quarantine_spec):
+        return SpeechIngestOutputs(utterances=found[0], quarantine=found[1], reused=True)
     run = SpeechIngestRun(store, config, quarantine_spec)
 
     def stats() -> dict:

@@ -42,7 +42,7 @@ from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
-from tasks.sharded_stage import stage_logger, write_sharded_artifact, write_table_artifact
+from tasks.sharded_stage import find_with_quarantine, stage_logger, write_sharded_artifact, write_table_artifact
 from tasks.tokenize_config import TokenizeConfig
 
 TOKENIZE_CODE_VERSION = stage_code_version("tokenize-1", __file__)
@@ -267,13 +267,8 @@ def tokenize_speech(
             models=model_entry(info),
         )
         quarantine_spec = spec.model_copy(update={"name": f"{config.output_name}_quarantine"})
-        codes, quarantine = store.find(spec), store.find(quarantine_spec)
-        if codes and quarantine:
-            for ref in (codes, quarantine):
-                publish_artifact(store, ref, reused=True)
-            return TokenizeOutputs(codes=codes, quarantine=quarantine, weights=weights_ref, reused=True)
-        if codes:
-            raise RuntimeError(f"{codes} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+        if found := find_with_quarantine(store, spec, quarantine_spec):
+            return TokenizeOutputs(codes=found[0], quarantine=found[1], weights=weights_ref, reused=True)
         run = TokenizeRun(store, source, tokenizer, config, quarantine_spec)
 
         def stats() -> dict:

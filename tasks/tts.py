@@ -53,7 +53,7 @@ from storage.fingerprint import canonical_json
 from tasks.publish import publish_artifact
 from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, ray_session, start_actors
 from tasks.run_context import prefect_run_context
-from tasks.sharded_stage import stage_logger, write_sharded_artifact
+from tasks.sharded_stage import find_with_quarantine, stage_logger, write_sharded_artifact
 from tasks.tts_config import SynthesisConfig
 
 _TTS_DIR = Path(salad_core.tts.__file__).parent
@@ -284,14 +284,8 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
     extra = input_fields(source, config)
     info = driver_model_info(config.tts)
     speech_spec, quarantine_spec = synthesis_specs(source.ref, config, info, [f.name for f in extra])
-    speech, quarantine = store.find(speech_spec), store.find(quarantine_spec)
-    if speech and quarantine:
-        log.info("%s@%s exists: reused, nothing synthesised (Ray not started)", speech_spec.name, speech_spec.fingerprint)
-        for ref in (speech, quarantine):
-            publish_artifact(store, ref, reused=True)
-        return SynthesisOutputs(speech=speech, quarantine=quarantine, reused=True)
-    if speech:
-        raise RuntimeError(f"{speech} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
+    if found := find_with_quarantine(store, speech_spec, quarantine_spec):  # before Ray: a reuse needs none
+        return SynthesisOutputs(speech=found[0], quarantine=found[1], reused=True)
     with ray_session(config.ray) as started_here:
         pool = config.ray
         log.info(

@@ -42,6 +42,28 @@ def ray_address():
     ray.shutdown()
 
 
+@pytest.fixture
+def module_actors():
+    """Registers Ray actors of classes defined in this module, pickled by value (workers need not
+    import this test module), and kills them afterwards: ``actors = module_actors([...])``. The
+    list handed back is the one killed at the end, so actors a stream replaces in it are too."""
+    import ray
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    registered: list = []
+
+    def register(actors: list) -> list:
+        registered.append(actors)
+        return actors
+
+    yield register
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    for actors in registered:
+        for actor in actors:
+            ray.kill(actor)
+
+
 def read_speech(store: ArtifactStore, ref) -> list[dict]:
     return store.get(ref).to_table().to_pylist()
 
@@ -186,30 +208,23 @@ class DiesOnPoison:
         return item * 10
 
 
-def test_stream_survives_a_row_that_kills_its_worker(ray_address):
+def test_stream_survives_a_row_that_kills_its_worker(ray_address, module_actors):
     import ray
-    from ray import cloudpickle
 
     from tasks.ray_pool import OrderedActorStream, start_actors
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need not import this test module
-    actors = start_actors(DiesOnPoison, RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5, call_retries_on_worker_death=1))
-    try:
-        stream = OrderedActorStream(actors, max_in_flight_per_actor=2)
-        run = lambda actor, item: actor.run.remote(item)  # noqa: E731
-        items = [1, 2, "poison", 3, 4, 5, 6]
-        results = list(stream.map(run, items))
-        assert [item for item, _ in results] == items  # input order, nothing lost, nothing raised
-        assert isinstance(dict(results)["poison"], ray.exceptions.RayActorError)
-        # a call queued behind the killer on the same actor may run out of retries too; the synthesis
-        # task re-runs such calls row by row (isolate_rows), which recovers every innocent row
-        recovered = [r if not isinstance(r, Exception) else stream.call(run, item, actor_index=i) for i, (item, r) in enumerate(results) if item != "poison"]
-        assert recovered == [10, 20, 30, 40, 50, 60]
-        assert [stream.call(run, 7, actor_index=i) for i in (0, 1)] == [70, 70]  # both actors restarted and usable
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-        for actor in actors:
-            ray.kill(actor)
+    actors = module_actors(start_actors(DiesOnPoison, RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5, call_retries_on_worker_death=1)))
+    stream = OrderedActorStream(actors, max_in_flight_per_actor=2)
+    run = lambda actor, item: actor.run.remote(item)  # noqa: E731
+    items = [1, 2, "poison", 3, 4, 5, 6]
+    results = list(stream.map(run, items))
+    assert [item for item, _ in results] == items  # input order, nothing lost, nothing raised
+    assert isinstance(dict(results)["poison"], ray.exceptions.RayActorError)
+    # a call queued behind the killer on the same actor may run out of retries too; the synthesis
+    # task re-runs such calls row by row (isolate_rows), which recovers every innocent row
+    recovered = [r if not isinstance(r, Exception) else stream.call(run, item, actor_index=i) for i, (item, r) in enumerate(results) if item != "poison"]
+    assert recovered == [10, 20, 30, 40, 50, 60]
+    assert [stream.call(run, 7, actor_index=i) for i in (0, 1)] == [70, 70]  # both actors restarted and usable
 
 
 class HangsOnRow:
@@ -224,44 +239,35 @@ class HangsOnRow:
         return [self.run(item)]
 
 
-def test_stream_replaces_an_actor_whose_call_hangs(ray_address):
-    import ray
-    from ray import cloudpickle
-
+def test_stream_replaces_an_actor_whose_call_hangs(ray_address, module_actors):
     from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, start_actors
     from tasks.tts import isolate_rows
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     pool = RayPoolConfig(n_actors=2, num_cpus_per_actor=0.5)
-    actors = start_actors(HangsOnRow, pool)
+    actors = module_actors(start_actors(HangsOnRow, pool))
     first = list(actors)
-    try:
-        stream = OrderedActorStream(actors, 2, call_timeout_s=2.0, replace_actor=actor_factory(HangsOnRow, pool))
-        run = lambda actor, item: actor.run.remote(item)  # noqa: E731
-        items = [1, 2, "hang", 3, 4, 5, 6]
-        started = time.monotonic()
-        results = dict(stream.map(run, items))
-        assert time.monotonic() - started < 30  # one timeout, not a wait for ever
-        assert isinstance(results["hang"], CallTimedOut) and stream.calls_timed_out == 1
-        assert sum(a is not b for a, b in zip(first, actors)) == 1  # exactly the hung actor was replaced, in place
-        innocent = [i for i in items if i != "hang"]
-        assert [r for i, r in results.items() if i != "hang" and not isinstance(r, Exception)] == [
-            10 * i for i in innocent if not isinstance(results[i], Exception)
-        ]
-        # the synthesis task re-runs a failed call's rows one per call: the innocent ones come back,
-        # the hanging one times out again and is quarantined with its own reason
-        rows = [{"id": str(i), "text": i} for i in ["hang", *innocent]]
-        records, failed = isolate_rows(
-            rows, lambda row, i: stream.call(lambda actor, r: actor.run_rows.remote(r["text"]), row, actor_index=i), 200
-        )
-        assert failed == 1 and stream.calls_timed_out == 2
-        assert records[0]["reason"] == "synthesis hung on this row (timed out; its worker was replaced)"
-        assert "call_timeout_s=2" in records[0]["error"]
-        assert records[1:] == [10 * i for i in innocent]
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-        for actor in actors:
-            ray.kill(actor)
+    stream = OrderedActorStream(actors, 2, call_timeout_s=2.0, replace_actor=actor_factory(HangsOnRow, pool))
+    run = lambda actor, item: actor.run.remote(item)  # noqa: E731
+    items = [1, 2, "hang", 3, 4, 5, 6]
+    started = time.monotonic()
+    results = dict(stream.map(run, items))
+    assert time.monotonic() - started < 30  # one timeout, not a wait for ever
+    assert isinstance(results["hang"], CallTimedOut) and stream.calls_timed_out == 1
+    assert sum(a is not b for a, b in zip(first, actors)) == 1  # exactly the hung actor was replaced, in place
+    innocent = [i for i in items if i != "hang"]
+    assert [r for i, r in results.items() if i != "hang" and not isinstance(r, Exception)] == [
+        10 * i for i in innocent if not isinstance(results[i], Exception)
+    ]
+    # the synthesis task re-runs a failed call's rows one per call: the innocent ones come back,
+    # the hanging one times out again and is quarantined with its own reason
+    rows = [{"id": str(i), "text": i} for i in ["hang", *innocent]]
+    records, failed = isolate_rows(
+        rows, lambda row, i: stream.call(lambda actor, r: actor.run_rows.remote(r["text"]), row, actor_index=i), 200
+    )
+    assert failed == 1 and stream.calls_timed_out == 2
+    assert records[0]["reason"] == "synthesis hung on this row (timed out; its worker was replaced)"
+    assert "call_timeout_s=2" in records[0]["error"]
+    assert records[1:] == [10 * i for i in innocent]
 
 
 class ReportsModel:
@@ -272,24 +278,17 @@ class ReportsModel:
         return self.info
 
 
-def test_actors_must_load_the_model_the_fingerprint_was_computed_for(ray_address):
+def test_actors_must_load_the_model_the_fingerprint_was_computed_for(ray_address, module_actors):
     import ray
-    from ray import cloudpickle
 
     from tasks.tts import check_pool_identity, driver_model_info, model_identity
 
     driver = driver_model_info(TTSConfig())
     assert model_identity({**driver, "device": "cuda:1"}) == model_identity(driver)  # a machine fact, not identity
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    actors = [ray.remote(ReportsModel).remote(driver), ray.remote(ReportsModel).remote({**driver, "revision": "1.49.0"})]
-    try:
-        check_pool_identity(actors[:1], driver)
-        with pytest.raises(RuntimeError, match="the synthesis actors load other models than the driver"):
-            check_pool_identity(actors, driver)
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-        for actor in actors:
-            ray.kill(actor)
+    actors = module_actors([ray.remote(ReportsModel).remote(driver), ray.remote(ReportsModel).remote({**driver, "revision": "1.49.0"})])
+    check_pool_identity(actors[:1], driver)
+    with pytest.raises(RuntimeError, match="the synthesis actors load other models than the driver"):
+        check_pool_identity(actors, driver)
 
 
 def test_kokoro_with_random_weights_runs_through_the_pool_and_is_labelled(ray_address, local_store, monkeypatch):
