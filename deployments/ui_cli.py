@@ -251,32 +251,33 @@ def _overrides(overrides: Optional[list[str]], store: Optional[str]) -> list[str
 
 
 def _wait_for_worker(api_url: str, pool: str, pid: int, log: Path, timeout: float = 120.0) -> None:
-    from prefect.client.orchestration import get_client
-
-    deadline = time.monotonic() + timeout
-    with _api(api_url), get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            if not pid_alive(pid):
-                raise RuntimeError(f"the worker exited; log {log}:\n{tail(log)}")
-            if any(w.status == "ONLINE" for w in client.read_workers_for_work_pool(pool)):
-                return
-            time.sleep(0.5)
-    raise TimeoutError(f"no worker came online in pool {pool!r} within {timeout:.0f}s; log {log}:\n{tail(log)}")
+    _wait_until(
+        api_url, lambda client: any(w.status == "ONLINE" for w in client.read_workers_for_work_pool(pool)),
+        f"a worker online in pool {pool!r}", "the worker", pid, log, timeout,
+    )
 
 
 def _wait_for_deployments(api_url: str, count: int, pid: int, log: Path, timeout: float = 120.0) -> None:
+    # served deployments have no work pool; a stopped serve process leaves them paused
+    _wait_until(
+        api_url, lambda client: sum(d.work_pool_name is None and not d.paused for d in client.read_deployments()) >= count,
+        f"{count} served deployments", "the serve process", pid, log, timeout,
+    )
+
+
+def _wait_until(api_url: str, ready, what: str, process: str, pid: int, log: Path, timeout: float) -> None:
+    """Poll the API until ``ready(client)``; fail at once, with the log's tail, if the process we started died."""
     from prefect.client.orchestration import get_client
 
     deadline = time.monotonic() + timeout
     with _api(api_url), get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             if not pid_alive(pid):
-                raise RuntimeError(f"the serve process exited; log {log}:\n{tail(log)}")
-            # served deployments have no work pool; a stopped serve process leaves them paused
-            if sum(d.work_pool_name is None and not d.paused for d in client.read_deployments()) >= count:
+                raise RuntimeError(f"{process} exited; log {log}:\n{tail(log)}")
+            if ready(client):
                 return
             time.sleep(0.5)
-    raise TimeoutError(f"deployments did not appear within {timeout:.0f}s; log {log}:\n{tail(log)}")
+    raise TimeoutError(f"no {what} within {timeout:.0f}s; log {log}:\n{tail(log)}")
 
 
 def _print_deployments(api_url: str) -> None:
