@@ -3,7 +3,7 @@
     for path, batch in iter_fineweb_batches(resolve_paths(["data/*.parquet"]), batch_rows=1000):
         ...
 
-Files are checked before any row is read: a file that is not Parquet, or lacks a FineWeb-Edu
+Every file is checked before any row of any file is read: a file that is not Parquet, or lacks a FineWeb-Edu
 column, or has it with an unusable type, stops the stage with an error naming the file and the
 column. Extra columns are dropped, missing optional metadata is not tolerated: silently
 filling it would make filters lie.
@@ -68,32 +68,67 @@ def resolve_paths(patterns: list[str]) -> list[SourceFile]:
 
 
 def check_schema(url: str, schema: pa.Schema) -> None:
+    """Every FineWeb column present with a type that casts without loss: strings as (large) strings,
+    floats from any number, integers from integers only (an int_score column of doubles is refused
+    here, naming the column, instead of failing rows later on a value like 3.7)."""
     for field in FINEWEB_SCHEMA:
         if field.name not in schema.names:
             raise InputFileError(f"{url}: missing column {field.name!r} (FineWeb-Edu files have {list(FINEWEB_SCHEMA.names)})")
         have = schema.field(field.name).type
-        castable = have == field.type or (pa.types.is_string(field.type) and pa.types.is_large_string(have)) or (
-            pa.types.is_integer(have) or pa.types.is_floating(have)
-        ) and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))
+        if pa.types.is_string(field.type):
+            castable = pa.types.is_string(have) or pa.types.is_large_string(have)
+        elif pa.types.is_floating(field.type):
+            castable = pa.types.is_floating(have) or pa.types.is_integer(have)
+        else:
+            castable = pa.types.is_integer(have)
         if not castable:
             raise InputFileError(f"{url}: column {field.name!r} has type {have}, expected {field.type}")
 
 
-def iter_fineweb_batches(files: list[SourceFile], batch_rows: int = 1000) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """Yield (file url, batch in FINEWEB_SCHEMA), file by file, in order."""
+def _open(f: SourceFile):
+    fs, path = _filesystem(f.url)
+    try:
+        handle = fs.open(path, "rb")
+        return handle, pq.ParquetFile(handle)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputFileError(f"{f.url}: not a readable Parquet file ({exc})") from exc
+
+
+def check_files(files: list[SourceFile]) -> None:
+    """Open every file and check its schema (footers only) before any row of any file is read,
+    so a bad tenth file stops the stage before the first nine are turned into shards."""
     for f in files:
-        fs, path = _filesystem(f.url)
-        try:
-            handle = fs.open(path, "rb")
-            parquet = pq.ParquetFile(handle)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputFileError(f"{f.url}: not a readable Parquet file ({exc})") from exc
+        handle, parquet = _open(f)
         with handle:
             check_schema(f.url, parquet.schema_arrow)
-            try:
-                for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(FINEWEB_SCHEMA.names)):
-                    yield f.url, pa.RecordBatch.from_arrays(
-                        [batch.column(n).cast(FINEWEB_SCHEMA.field(n).type) for n in FINEWEB_SCHEMA.names], schema=FINEWEB_SCHEMA
-                    )
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise InputFileError(f"{f.url}: corrupt Parquet data ({exc})") from exc
+
+
+def _column(url: str, batch: pa.RecordBatch, name: str, rows_before: int) -> pa.Array:
+    """One column in its FineWeb type (e.g. a uint64 past int64's range), the column named on failure."""
+    try:
+        return batch.column(name).cast(FINEWEB_SCHEMA.field(name).type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InputFileError(
+            f"{url}: column {name!r} (type {batch.column(name).type}) has a value that is not a valid "
+            f"{FINEWEB_SCHEMA.field(name).type} in rows {rows_before}-{rows_before + batch.num_rows - 1}: {exc}"
+        ) from exc
+
+
+def iter_fineweb_batches(files: list[SourceFile], batch_rows: int = 1000) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Yield (file url, batch in FINEWEB_SCHEMA), file by file, in order, after checking every file."""
+    check_files(files)
+    for f in files:
+        handle, parquet = _open(f)
+        with handle:
+            check_schema(f.url, parquet.schema_arrow)  # again: the file may have changed since check_files
+            rows = 0
+            batches = parquet.iter_batches(batch_size=batch_rows, columns=list(FINEWEB_SCHEMA.names))
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (pa.ArrowInvalid, OSError) as exc:
+                    raise InputFileError(f"{f.url}: corrupt Parquet data after row {rows} ({exc})") from exc
+                if batch is None:
+                    break
+                yield f.url, pa.RecordBatch.from_arrays([_column(f.url, batch, n, rows) for n in FINEWEB_SCHEMA.names], schema=FINEWEB_SCHEMA)
+                rows += batch.num_rows

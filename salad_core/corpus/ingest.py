@@ -7,10 +7,16 @@
 
 Shards are cut at fixed row counts from a deterministic stream, so shard *i* holds the same
 rows on every run: that is what lets a resumed run skip shards committed before a crash.
+
+An ingest that keeps no row (an empty input, or filters and quarantine removing everything)
+raises `EmptyCorpusError` before anything is committed, unless ``allow_empty`` is set: then it
+logs a warning and the stats carry ``empty_corpus_warning``. An empty corpus silently flowing
+into the tokenizer, embedding and clustering stages fails there with messages that name nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Iterator
 
 import pyarrow as pa
@@ -23,6 +29,11 @@ from salad_core.corpus.row_checks import QUARANTINE_EXTRA, RowChecker
 
 QUARANTINE_SCHEMA = pa.schema(list(FINEWEB_SCHEMA) + [pa.field(n, t) for n, t in QUARANTINE_EXTRA])
 BUNDLED_SOURCE = "bundled://salad/v1"
+log = logging.getLogger("salad.ingest")
+
+
+class EmptyCorpusError(ValueError):
+    """The ingest would commit a corpus with no rows; the message says why (no input rows, or all removed)."""
 
 
 class CorpusIngest:
@@ -71,8 +82,34 @@ class CorpusIngest:
                 pending, pending_rows = [rest], rest.num_rows
             if limit is not None and self.rows_kept >= limit:
                 break
+        if self.rows_kept == 0:
+            self._refuse_or_warn_empty()
         if pending_rows or index == 0:
             yield index, pa.concat_tables(pending).combine_chunks() if pending else FINEWEB_SCHEMA.empty_table()
+
+    def empty_reason(self) -> str:
+        where = self._inputs()
+        if self.rows_read == 0:
+            return f"the input has no rows ({where})"
+        removed = [f"{sum(self.checker.quarantined.values())} quarantined ({dict(self.checker.quarantined)})"] if self.checker.quarantined else []
+        if self.checker.filtered:
+            removed.append(f"{sum(self.checker.filtered.values())} filtered out ({dict(self.checker.filtered)})")
+        return f"every one of the {self.rows_read} rows read from {where} was removed: " + "; ".join(removed)
+
+    def _inputs(self) -> str:
+        if self.config.source == "bundled":
+            return BUNDLED_SOURCE
+        names = [f.url for f in self.files]
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more file(s)" if len(names) > 3 else "")
+
+    def _refuse_or_warn_empty(self) -> None:
+        reason = self.empty_reason()
+        if not self.config.allow_empty:
+            raise EmptyCorpusError(
+                f"ingest would commit an empty corpus: {reason}. Loosen the filters or fix the input; "
+                "set ingest.allow_empty=true if an empty corpus is what you want"
+            )
+        log.warning("EMPTY CORPUS committed because ingest.allow_empty=true: %s", reason)
 
     def quarantine_table(self) -> pa.Table:
         if not self._quarantine:
@@ -86,5 +123,9 @@ class CorpusIngest:
             "rows_quarantined": sum(self.checker.quarantined.values()),
             "quarantine_reasons": dict(self.checker.quarantined),
             "rows_filtered": dict(self.checker.filtered),
+            "rows_repaired": dict(self.checker.repaired),
+            "repaired_ids_first": list(self.checker.repaired_ids),
+            "mojibake": self.config.mojibake,
             "rows_per_file": self.rows_per_file,
+            **({"empty_corpus_warning": self.empty_reason()} if self.rows_kept == 0 else {}),
         }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class IngestConfig(BaseModel):
     """Which web text to ingest, and which rows to keep."""
+
+    model_config = ConfigDict(extra="forbid")  # `min_int_scor` is an error, not a run with no filter
 
     source: Literal["bundled", "fineweb"] = Field(
         default="bundled", description="'bundled': the embedded multi-topic corpus; 'fineweb': FineWeb-Edu Parquet files."
@@ -26,6 +28,16 @@ class IngestConfig(BaseModel):
     min_chars: int | None = Field(default=None, ge=0, description="Drop texts shorter than this (after stripping).")
     max_chars: int | None = Field(default=None, ge=1, description="Drop texts longer than this.")
     limit: int | None = Field(default=None, ge=1, description="Stop after this many kept rows.")
+    mojibake: Literal["quarantine", "repair"] = Field(
+        default="quarantine",
+        description="Mis-decoded text (e.g. 'cafÃ©'): 'quarantine' the row, or 'repair' it with ftfy and keep it "
+        "(counted under rows_repaired in the stats, with the first ids).",
+    )
+    allow_empty: bool = Field(
+        default=False,
+        description="Commit an empty corpus when the input has no rows or every row is filtered or quarantined "
+        "(with a loud warning); by default that fails the stage.",
+    )
     read_batch_rows: int = Field(default=1000, ge=1, description="Rows read per batch (FineWeb row groups hold ~1,000).")
     shard_rows: int = Field(default=1000, ge=1, description="Rows per output shard: the unit of resume.")
 

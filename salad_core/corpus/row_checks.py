@@ -1,14 +1,22 @@
-"""Deciding, per row, whether web text is kept, filtered out, or quarantined.
+"""Deciding, per row, whether web text is kept, repaired, filtered out, or quarantined.
 
-Two different outcomes on purpose:
+Different outcomes on purpose:
 * *filtered*: valid rows the configuration excludes (score, language, length); counted in stats;
-* *quarantined*: rows that are broken (no text, no letters, no id, duplicate id); kept in a
-  quarantine artifact with the reason, so nothing disappears silently.
+* *quarantined*: rows that are broken (no text, no letters, control characters, mojibake when
+  not repaired, no id, duplicate id, NaN or out-of-range scores); kept in a quarantine artifact
+  with the reason, so nothing disappears silently. Stats count them by *kind* (one key for all
+  duplicate ids), while each row's reason carries the details (where the first copy was seen);
+* *repaired*: mojibake undone by ftfy when ``mojibake="repair"``; the row is kept with the fixed
+  text and counted under ``rows_repaired``, with the first ids repaired, so a reader knows.
+
+Broken rows are quarantined before the filters run: a NaN ``language_score`` must never be
+compared with ``min_language_score`` (NaN < x is false, so it used to pass).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,57 +24,126 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salad_core.corpus.ingest_config import IngestConfig
+from salad_core.corpus.text_checks import control_character_problem, find_mojibake
 
 QUARANTINE_EXTRA = [("reason", pa.string()), ("source_file", pa.string())]
+INT_SCORE_RANGE = (0, 5)
+REPAIRED_IDS_KEPT = 20  # ids of repaired rows listed in stats (the count is always complete)
+
+# quarantine kinds: the stats keys (a row's reason is "<kind>: <details>" when it has details)
+DUPLICATE_ID = "duplicate id"
+CONTROL_CHARACTERS = "text contains control characters"
+MOJIBAKE = "text is mojibake (mis-decoded)"
+NAN_SCORE = "score is NaN or infinite"
+INT_SCORE_OUT_OF_RANGE = "int_score outside 0-5"
+LANGUAGE_SCORE_OUT_OF_RANGE = "language_score outside 0-1"
+MOJIBAKE_REPAIRED = "mojibake repaired by ftfy"
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    detail: str | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.kind if self.detail is None else f"{self.kind}: {self.detail}"
 
 
 @dataclass
 class RowChecker:
-    """Stateful across batches: remembers ids seen, to quarantine duplicates."""
+    """Stateful across batches: remembers where each id was first seen, to name it for duplicates."""
 
     config: IngestConfig
     filtered: Counter = field(default_factory=Counter)
     quarantined: Counter = field(default_factory=Counter)
-    _seen_ids: set[bytes] = field(default_factory=set)
+    repaired: Counter = field(default_factory=Counter)
+    repaired_ids: list[str] = field(default_factory=list)
+    # id hash -> (index into _files) << 40 | row in that file: 12-byte keys keep 10M ids in ~1.5 GB
+    _first_seen: dict[bytes, int] = field(default_factory=dict)
+    _files: list[str] = field(default_factory=list)
+    _rows_in_file: Counter = field(default_factory=Counter)
 
     def split(self, batch: pa.RecordBatch, source_file: str) -> tuple[pa.Table, pa.Table]:
-        """(kept rows, quarantined rows with reason and source file)."""
-        reasons = self._invalid_reasons(batch)
-        bad = pa.array([r is not None for r in reasons])
-        quarantine = pa.Table.from_batches([batch.filter(bad)])
-        bad_reasons = [r for r in reasons if r is not None]
-        self.quarantined.update(bad_reasons)
-        quarantine = quarantine.append_column("reason", pa.array(bad_reasons, pa.string())).append_column(
-            "source_file", pa.array([source_file] * len(bad_reasons), pa.string())
+        """(kept rows, possibly repaired; quarantined rows with reason and source file)."""
+        if source_file not in self._files:
+            self._files.append(source_file)
+        file_index = self._files.index(source_file)
+        first_row = self._rows_in_file[source_file]
+        self._rows_in_file[source_file] += batch.num_rows
+        problems, texts, changed = self._check_rows(batch, file_index, first_row)
+        if changed:
+            batch = batch.set_column(batch.schema.get_field_index("text"), "text", pa.array(texts, pa.string()))
+        bad = pa.array([p is not None for p in problems])
+        found = [p for p in problems if p is not None]
+        self.quarantined.update(p.kind for p in found)
+        quarantine = pa.Table.from_batches([batch.filter(bad)], schema=batch.schema)
+        quarantine = quarantine.append_column("reason", pa.array([p.reason for p in found], pa.string())).append_column(
+            "source_file", pa.array([source_file] * len(found), pa.string())
         )
         valid = batch.filter(pc.invert(bad))
         kept = valid.filter(self._filter_mask(valid)) if valid.num_rows else valid
         return pa.Table.from_batches([kept], schema=batch.schema), quarantine
 
-    def _invalid_reasons(self, batch: pa.RecordBatch) -> list[str | None]:
-        texts = batch.column("text").to_pylist()
-        ids = batch.column("id").to_pylist()
-        reasons: list[str | None] = []
-        for text, doc_id in zip(texts, ids):
-            reasons.append(self._reason(text, doc_id))
-        return reasons
+    def _check_rows(self, batch: pa.RecordBatch, file_index: int, first_row: int) -> tuple[list[Problem | None], list, bool]:
+        columns = {n: batch.column(n).to_pylist() for n in ("text", "id", "language_score", "score", "int_score")}
+        problems: list[Problem | None] = []
+        texts: list[str | None] = []
+        changed = False
+        for i in range(batch.num_rows):
+            text, problem = self._text_problem(columns["text"][i], columns["id"][i])
+            changed |= text is not columns["text"][i]
+            texts.append(text)
+            if problem is None:
+                problem = self._metadata_problem(columns["language_score"][i], columns["score"][i], columns["int_score"][i])
+            if problem is None:
+                problem = self._id_problem(columns["id"][i], file_index, first_row + i)
+            problems.append(problem)
+        return problems, texts, changed
 
-    def _reason(self, text: str | None, doc_id: str | None) -> str | None:
+    def _text_problem(self, text: str | None, doc_id: str | None) -> tuple[str | None, Problem | None]:
+        """(the text to keep, possibly repaired; the problem or None)."""
         if text is None:
-            return "text is null"
+            return text, Problem("text is null")
         stripped = text.strip()
         if not stripped:
-            return "text is empty or whitespace only"
+            return text, Problem("text is empty or whitespace only")
         if "\ufffd" in text:
-            return "text contains U+FFFD replacement characters (mis-decoded input)"
+            return text, Problem("text contains U+FFFD replacement characters (mis-decoded input)")
+        if control := control_character_problem(text):
+            return text, Problem(CONTROL_CHARACTERS, control)
+        if mojibake := find_mojibake(text):
+            detail = f"{mojibake.example} (ftfy: {mojibake.steps})"
+            if self.config.mojibake == "quarantine":
+                return text, Problem(MOJIBAKE, detail)
+            self.repaired[MOJIBAKE_REPAIRED] += 1
+            if len(self.repaired_ids) < REPAIRED_IDS_KEPT:
+                self.repaired_ids.append(str(doc_id))
+            text, stripped = mojibake.fixed, mojibake.fixed.strip()
         if not any(ch.isalpha() for ch in stripped):
-            return "text has no letters (only digits, punctuation or symbols)"
+            return text, Problem("text has no letters (only digits, punctuation or symbols)")
+        return text, None
+
+    @staticmethod
+    def _metadata_problem(language_score: float | None, score: float | None, int_score: int | None) -> Problem | None:
+        for name, value in (("language_score", language_score), ("score", score)):
+            if value is not None and not math.isfinite(value):
+                return Problem(NAN_SCORE, f"{name} = {value}")
+        if language_score is not None and not 0.0 <= language_score <= 1.0:
+            return Problem(LANGUAGE_SCORE_OUT_OF_RANGE, f"language_score = {language_score}")
+        low, high = INT_SCORE_RANGE
+        if int_score is not None and not low <= int_score <= high:
+            return Problem(INT_SCORE_OUT_OF_RANGE, f"int_score = {int_score}")
+        return None
+
+    def _id_problem(self, doc_id: str | None, file_index: int, row: int) -> Problem | None:
         if doc_id is None or not doc_id.strip():
-            return "id is null or empty"
+            return Problem("id is null or empty")
         key = hashlib.blake2b(doc_id.encode(), digest_size=12).digest()
-        if key in self._seen_ids:
-            return f"duplicate id {doc_id!r}"
-        self._seen_ids.add(key)
+        first = self._first_seen.get(key)
+        if first is not None:
+            return Problem(DUPLICATE_ID, f"{doc_id!r} first seen in {self._files[first >> 40]} row {first & ((1 << 40) - 1)}")
+        self._first_seen[key] = (file_index << 40) | row
         return None
 
     def _filter_mask(self, batch: pa.RecordBatch) -> pa.Array:

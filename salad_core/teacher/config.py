@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Knobs of the run, not of the result: excluded from the fingerprints.
 RUNTIME_FIELDS = {"device", "cpu_threads", "log_every", "eval_batch_size"}
@@ -25,6 +25,8 @@ TOKENIZER_FIELDS = {"source", "path", "vocab_size", "min_frequency", "held_out_f
 
 class TeacherConfig(BaseModel):
     """The frozen text teacher and its tokenizer: trained here (embedded) or loaded from disk (pretrained)."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo in a key is an error, not a silently ignored setting
 
     source: Literal["embedded", "pretrained"] = Field(
         default="embedded",
