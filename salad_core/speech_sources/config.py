@@ -16,6 +16,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salad_core.tts.quality import QualityThresholds
+
+
+def natural_speech_thresholds() -> QualityThresholds:
+    """The quality gate's bounds, widened for real recordings: people pause, read slowly, and
+    crowd-sourced clips carry long silent lead-ins (a Common Voice clip here: 71% silent frames,
+    1.2 s per word). Still refused: 0.2 s for four words, a 20 ms clip, a silent file with a
+    transcript. Measured on the 18 real clips of ../shared/data/real_speech: 0.29-0.52 s per
+    word, 10-71% silent frames, at most 0.0004% clipped samples."""
+    return QualityThresholds(min_seconds_per_word=0.1, max_seconds_per_word=3.0, max_silence_ratio=0.9, max_clipping_ratio=0.01)
+
 
 class SpeechSourceConfig(BaseModel):
     """A speech corpus and the rules that make its rows utterances (or quarantine them)."""
@@ -49,6 +60,14 @@ class SpeechSourceConfig(BaseModel):
     )
     allow_empty_text: bool = Field(
         default=False, description="Keep utterances without a transcript (e.g. for tokenizer-only use) instead of quarantining them."
+    )
+    clip_checks: QualityThresholds | None = Field(
+        default_factory=natural_speech_thresholds,
+        description="Bounds on seconds per word, silence and clipping (the TTS quality gate's checks) applied to every "
+        "decoded clip, before alignment and cropping; an implausible clip is quarantined. null: no checks.",
+    )
+    min_seconds: float = Field(
+        default=0.1, ge=0.0, description="Clips shorter than this are quarantined (also those without a transcript)."
     )
     aligner_model_path: str | None = Field(
         default=None,

@@ -1,7 +1,11 @@
 """Reader items -> `utterances` rows (FLAC at 24 kHz) or quarantine records with a reason.
 
 A row is quarantined, not fatal, when its audio does not decode (the reason names the file or tar
-member) or its transcript is empty (unless ``allow_empty_text``). Cropping to ``max_seconds``
+member), its transcript is empty (unless ``allow_empty_text``), or the clip is implausible for its
+transcript (``implausible clip: ...``): shorter than ``min_seconds``, or failing the TTS quality
+gate's seconds-per-word, silence or clipping bounds (``clip_checks``, salad_core.tts.quality).
+The checks run on the whole decoded clip, before forced alignment (a 3-minute silent file is
+refused before the aligner or Mimi spends minutes on it) and before cropping. Cropping to ``max_seconds``
 drops the word timings that end past the crop.
 
 Word timings come from the source when it has them (``timings_source`` "source"; never
@@ -23,6 +27,9 @@ from salad_core.alignment import AlignmentError, CTCWordAligner
 from salad_core.audio import MIMI_SAMPLE_RATE, AudioDecodeError, encode_flac
 from salad_core.speech_sources.config import SpeechSourceConfig
 from salad_core.speech_sources.items import SpeechItem
+from salad_core.tts.quality import judge_audio
+
+IMPLAUSIBLE_CLIP = "implausible clip"
 
 WORD_TIMING = pa.struct([("word", pa.string()), ("start", pa.float64()), ("end", pa.float64())])
 UTTERANCE_SCHEMA = pa.schema(
@@ -39,6 +46,9 @@ UTTERANCE_SCHEMA = pa.schema(
     ]
 )
 QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("reason", pa.string())])
+
+
+_NO_WORDS = "text has no words"  # judge_audio's reason for an empty transcript, allowed by allow_empty_text
 
 
 class UtteranceBuilder:
@@ -66,6 +76,8 @@ class UtteranceBuilder:
             audio = item.load()
         except AudioDecodeError as err:
             return None, self._refuse(item, str(err))
+        if implausible := self._implausible(item, audio):
+            return None, self._refuse(item, f"{IMPLAUSIBLE_CLIP}: {item.origin}: {implausible}")
         timings, timings_source = item.word_timings, item.timings_source
         aligner = self.aligner if timings is None and item.text else None
         if aligner is not None:
@@ -90,6 +102,17 @@ class UtteranceBuilder:
             "timings_source": timings_source if timings is not None else None,
         }
         return row, None
+
+    def _implausible(self, item: SpeechItem, audio) -> str | None:
+        """Why the clip cannot be speech of its transcript, or None."""
+        duration = len(audio) / MIMI_SAMPLE_RATE
+        reasons = []
+        if duration < self.config.min_seconds:
+            reasons.append(f"{duration:.3f} s long (minimum {self.config.min_seconds} s)")
+        if self.config.clip_checks is not None:
+            verdict = judge_audio(audio, MIMI_SAMPLE_RATE, item.text or "", self.config.clip_checks)
+            reasons += [r for r in verdict.reasons if item.text or verdict.metrics["words"] or not r.startswith(_NO_WORDS)]
+        return "; ".join(reasons) or None
 
     def _refuse(self, item: SpeechItem, reason: str) -> dict[str, Any]:
         return {"id": item.id, "source": self.config.source, "reason": reason}
