@@ -1,0 +1,76 @@
+"""Typed configuration of active selection (Stage II): the probe set and the gamma-weighted sampler.
+
+Usage:
+    ProbeConfig()                                         # 32 texts per cluster, 8-60 words each
+    SelectionConfig(gamma=5, budget=Budget(kind="hours", amount=1416.0))
+    SelectionConfig(gamma=0, budget=Budget(kind="rows", amount=500))   # the uniform (P_web) baseline
+
+YAML (under `probe:` and `selection:` in a preset):
+    probe: {n_per_cluster: 32, seed: 0, max_words: 60, min_words: 8}
+    selection:
+      gamma: 5.0
+      budget: {kind: hours, amount: 1416.0}
+      words_per_second: null          # null: measured on the probe's synthetic speech
+      tokens_per_word: 1.3
+      max_words: 400
+      max_cluster_failure_rate: 0.2
+      unscored_clusters: exclude
+      allow_short_corpus: false
+      seed: 0
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProbeConfig(BaseModel):
+    """A few speakable texts per cluster: what M(c) is measured on (design.md, Stage II step 2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_per_cluster: int = Field(default=32, ge=1, description="Probe texts per cluster (choice: 32); fewer when a cluster is smaller.")
+    seed: int = Field(default=0, ge=0, description="Seeds the hash of id that orders each cluster's documents.")
+    max_words: int = Field(default=60, ge=1, description="Whole sentences are kept up to this many words (about 20 s of speech).")
+    min_words: int = Field(
+        default=8, ge=1, description="A cut shorter than this has too few text-next positions to score: the next document is taken."
+    )
+
+
+class Budget(BaseModel):
+    """How much speech to pay for: hours of audio (estimated from words), text tokens, or rows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["hours", "tokens", "rows"] = "hours"
+    amount: float = Field(gt=0, description="In the kind's unit; 0 or less is refused (nothing to select).")
+
+
+class SelectionConfig(BaseModel):
+    """P_target(c) ∝ P_web(c) · M(c)^gamma, sampled to a budget (design.md, Stage II steps 4-5)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gamma: float = Field(default=5.0, ge=0.0, description="Sharpness; 0 reproduces P_web exactly (the uniform baseline).")
+    budget: Budget = Field(default_factory=lambda: Budget(kind="hours", amount=1.0))
+    words_per_second: float | None = Field(
+        default=None, gt=0, description="Speaking rate for the hours budget; None: sum of words / sum of duration_s of the probe speech."
+    )
+    tokens_per_word: float = Field(
+        default=1.3, gt=0, description="Tokens budget when the corpus has no token_count column: words × this."
+    )
+    max_words: int | None = Field(
+        default=400, ge=1, description="Selected texts are cut to whole sentences up to this many words (the TTS refuses long texts); None: whole documents."
+    )
+    max_cluster_failure_rate: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Clusters whose probe failed the quality gate above this rate are excluded (reported)."
+    )
+    unscored_clusters: Literal["exclude", "error"] = Field(
+        default="exclude", description="A cluster with documents but no M(c) (no probe sample survived): excluded and reported, or an error."
+    )
+    allow_short_corpus: bool = Field(
+        default=False, description="When the eligible corpus is smaller than the budget: take all of it (reported) instead of an error."
+    )
+    seed: int = Field(default=0, ge=0, description="Seeds the cluster draws and the order of texts inside each cluster.")
