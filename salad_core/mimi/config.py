@@ -84,6 +84,15 @@ class MimiConfig(BaseModel):
         return 2 if self.on_cpu else 32
 
     @model_validator(mode="after")
+    def _only_safetensors(self) -> "MimiConfig":
+        # anything else would reach moshi's torch.load, i.e. unpickling a user-given file (code execution)
+        for name in ("weights_path", "hf_filename"):
+            value = getattr(self, name)
+            if value is not None and not value.endswith(".safetensors"):
+                raise ValueError(f"mimi.{name}={value!r}: only .safetensors weights are loaded (a pickle could run code)")
+        return self
+
+    @model_validator(mode="after")
     def _chunks_need_float32(self) -> "MimiConfig":
         if self.chunk_frames is not None and self.dtype != "float32":
             raise ValueError("chunk_frames needs dtype float32: moshi's streaming attention cache is float32 under autocast")

@@ -13,6 +13,11 @@ initialisation, rebuilt from the seed on load and checked against the SHA-256 of
 weights recorded at save time, so a torch or moshi whose seeded init differs fails loudly
 instead of giving other codes). Our own facts (random or not, seed, codebook fit, full hash)
 travel in the safetensors header metadata.
+
+Only safetensors is ever loaded: moshi hands any other file to `torch.load`, which unpickles it,
+and a pickle from a user-given path can run code (torch's `weights_only` default is the only
+guard, and `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1` turns it off). `check_safetensors` refuses
+anything else, by name and by content, before moshi sees the path.
 """
 
 from __future__ import annotations
@@ -25,22 +30,41 @@ import torch
 from huggingface_hub import try_to_load_from_cache
 from moshi.models.compression import MimiModel
 from moshi.models.loaders import get_mimi
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from salad_core.mimi.config import MimiConfig
 
 
+class UnsafeWeightsError(ValueError):
+    """A weights file that is not safetensors (a pickle could run code when loaded); names the file."""
+
+
+def check_safetensors(path: str | os.PathLike, role: str = "Mimi weights_path") -> Path:
+    """``path`` if it is a readable ``.safetensors`` file; a clear error naming it otherwise."""
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise UnsafeWeightsError(
+            f"{role} {path}: only .safetensors files are loaded (a {path.suffix or 'suffix-less'} file would be "
+            "unpickled by torch.load, which can run code); convert it with safetensors.torch.save_file"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"{role} {path} does not exist")
+    try:
+        with safe_open(str(path), framework="pt"):
+            pass
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UnsafeWeightsError(f"{role} {path}: not a valid safetensors file ({exc})") from exc
+    return path
+
+
 def find_real_weights(config: MimiConfig) -> Path | None:
     """The checkpoint to load: ``config.weights_path`` if set, else the HF cache entry; never downloads."""
     if config.weights_path is not None:
-        path = Path(config.weights_path)
-        if not path.is_file():
-            raise FileNotFoundError(f"Mimi weights_path {path} does not exist")
-        return path
+        return check_safetensors(config.weights_path)
     cached = try_to_load_from_cache(config.hf_repo, config.hf_filename, cache_dir=config.hf_cache_dir)
     if isinstance(cached, (str, os.PathLike)) and Path(cached).is_file():
-        return Path(cached)
+        return check_safetensors(cached, role=f"Mimi checkpoint {config.hf_repo}/{config.hf_filename} in the HF cache")
     return None
 
 
@@ -50,6 +74,8 @@ def build_mimi(weights_path: Path | None, seed: int, num_codebooks: int, device:
     The random initialisation runs on a forked RNG so building a tokenizer never disturbs the
     caller's random stream (and the caller's stream never changes our weights).
     """
+    if weights_path is not None:
+        check_safetensors(weights_path)  # moshi would torch.load (unpickle) anything else
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = get_mimi(str(weights_path) if weights_path else None, device="cpu", num_codebooks=num_codebooks)
@@ -82,7 +108,7 @@ def load_codebooks(model: torch.nn.Module, path: str | os.PathLike, expected_sha
     """Put a codebooks-only file's tensors into a freshly seeded model and check the result's hash."""
     from safetensors.torch import load_file
 
-    saved = load_file(str(path))
+    saved = load_file(str(check_safetensors(path)))
     state = model.state_dict()
     foreign = sorted(set(saved) - {k for k in state if CODEBOOK_MARKER in k})
     missing = sorted({k for k in state if CODEBOOK_MARKER in k} - set(saved))
