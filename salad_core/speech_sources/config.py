@@ -41,7 +41,8 @@ class SpeechSourceConfig(BaseModel):
     transcripts: str = Field(
         default="transcripts.tsv",
         description="kind=folder: TSV with a header row, columns 'file' and 'text' (others ignored, 'speaker' used if present), "
-        "tab-separated, no quoting; relative paths are inside `folder`.",
+        "tab-separated, no quoting, no tab inside a field, every line with the header's field count (other lines are "
+        "quarantined naming file and line); UTF-8; relative paths are inside `folder`.",
     )
     paths: list[str] = Field(
         default_factory=list,

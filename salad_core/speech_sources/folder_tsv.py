@@ -4,10 +4,11 @@ The format, exactly:
 * UTF-8, one record per line (``\\n`` or ``\\r\\n``), a header row naming the columns; only
   ``file``, ``text`` and ``speaker`` are read, other columns are allowed and ignored.
 * Fields are separated by TAB and never quoted: transcripts may contain quotes, but **no tab**.
-  A line with more fields than the header therefore has a tab inside a field; which field is
-  unknowable, so the line is quarantined (``malformed transcript line``) naming the file, the line
-  number and the field counts, instead of shifting the rest of the text into the next column.
-  A line with fewer fields is read with the missing trailing fields empty.
+  Every line has exactly as many fields as the header (an empty field is nothing between two
+  tabs). A line with another count has a tab inside a field, or a field missing; which one is
+  unknowable (``x.wav<TAB>part one<TAB>part two`` under ``file text speaker`` would otherwise put
+  "part two" into `speaker`), so the line is quarantined (``malformed transcript line``) naming
+  the file, the line number and the field counts.
 * A line that is not valid UTF-8 is quarantined (``transcript line is not UTF-8``) naming the
   file, the line and the byte offset; the other lines are read as usual.
 * The item id is the file name without its extension, so a clip keeps its id whatever format it
@@ -72,15 +73,14 @@ def _parse(tsv: Path, raw_lines: list[bytes], header: list[str]) -> Iterator[_Li
         if not line.strip():
             continue
         fields = line.split("\t")
-        if len(fields) > len(header):
-            name = fields[file_col]
+        if len(fields) != len(header):
+            name = fields[file_col] if len(fields) > file_col else ""
             yield _Line(
                 number, name, None,
                 f"{MALFORMED_LINE}: {tsv.name}:{number}: {len(fields)} tab-separated fields, the header has {len(header)} "
-                "(a tab inside a transcript?)",
+                "(a tab inside a field, or a field missing)",
             )
             continue
-        fields += [""] * (len(header) - len(fields))
         yield _Line(number, fields[file_col], fields)
 
 
