@@ -17,6 +17,7 @@ YAML (under `probe:` and `selection:` in a preset):
       unscored_clusters: exclude
       allow_short_corpus: false
       seed: 0
+    misalignment: {n_boot: 1000, confidence: 0.95, seed: 0, batch_size: 16, device: cpu, chunk_size: 256}
 """
 
 from __future__ import annotations
@@ -74,3 +75,20 @@ class SelectionConfig(BaseModel):
         default=False, description="When the eligible corpus is smaller than the budget: take all of it (reported) instead of an error."
     )
     seed: int = Field(default=0, ge=0, description="Seeds the cluster draws and the order of texts inside each cluster.")
+
+
+class MisalignmentConfig(BaseModel):
+    """How M(c) is scored on the probe: bootstrap, batching, device (device and batch size are machine facts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_boot: int = Field(default=1000, ge=10, description="Bootstrap resamples per cluster.")
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0, description="Coverage of the bootstrap interval.")
+    seed: int = Field(default=0, ge=0, description="Seeds the bootstrap and each clip's interleaving (hash of id).")
+    batch_size: int = Field(default=16, ge=1, description="Probe samples per forward pass (not part of the fingerprint).")
+    device: str = Field(default="cpu", description="'cpu', 'cuda', 'cuda:1' (not part of the fingerprint).")
+    chunk_size: int = Field(default=256, ge=1, description="Positions per chunk of logits (bounds memory on large vocabularies).")
+
+    def content_params(self) -> dict:
+        """What changes M(c): everything but where and in what batches it runs."""
+        return self.model_dump(mode="json", exclude={"batch_size", "device", "chunk_size"})
