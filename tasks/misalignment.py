@@ -16,7 +16,9 @@ the probe speech and the probe texts. The device and batch size are not part of 
 
 The checkpoint is opened with ``tasks.checkpoint_store.load_student(store, ref, device)`` (the
 training stage's loader: ``.student`` SpeechLM, ``.teacher`` FrozenTeacher, ``.tokenizer``,
-``.config``, whose ``interleave`` section, when present, is how its training samples were cut).
+``.config`` TrainConfig); probe clips are cut into text and speech runs with the same word ranges,
+markers and cap as its training samples. Clips with another number of codebooks than the
+checkpoint reads, or a tokenizer whose ids exceed the model's vocabulary, are clear errors.
 The scoring itself is ``score_probe`` (plain models in, tables out), usable without the store.
 """
 
@@ -59,14 +61,15 @@ NO_CLIP = "no clip: the text failed synthesis or the quality gate"
 
 
 def score_probe(student, teacher, tokenizer, clips: list[dict], texts: dict[str, int], config: MisalignmentConfig,
-                interleave: InterleaveConfig | None = None, pad_id: int = 0) -> tuple[pa.Table, dict]:
+                interleave: InterleaveConfig | None = None, pad_id: int = 0, num_codebooks: int | None = None) -> tuple[pa.Table, dict]:
     """The misalignment table for probe `clips` (id, word_timings, codes, n_frames, n_codebooks);
     `texts` maps every probe text id to its cluster (ids without a clip are reported, not scored)."""
     clip_ids = {c["id"] for c in clips}
     unknown = sorted(clip_ids - set(texts))
     if unknown:
         raise ValueError(f"{len(unknown)} probe clip(s) are not in the probe texts, e.g. {unknown[0]!r}: codes and texts come from different probes")
-    built = probe_samples(clips, tokenizer, interleave or InterleaveConfig(), seed=config.seed)
+    vocab_size = min(student.llm.get_input_embeddings().num_embeddings, teacher.llm.get_input_embeddings().num_embeddings)
+    built = probe_samples(clips, tokenizer, interleave or InterleaveConfig(), seed=config.seed, num_codebooks=num_codebooks, vocab_size=vocab_size)
     batches = probe_batches(built.samples, built.frames, built.ids, config.batch_size, pad_id=pad_id)
     scored = score_batches(student, teacher, batches, device=config.device, chunk_size=config.chunk_size)
     result = cluster_misalignment_table(
@@ -133,13 +136,21 @@ def score_misalignment(checkpoint: ArtifactRef, probe_codes: ArtifactRef, probe_
 
     bundle = load_student(store, checkpoint, device=config.device)
     texts = dict(zip(*store.get(probe_texts).to_table(columns=["id", "cluster"]).to_pydict().values()))
-    interleave = getattr(bundle.config, "interleave", None)
     pad_id = getattr(bundle.tokenizer, "pad_token_id", None) or 0
-    table, stats = score_probe(bundle.student, bundle.teacher, bundle.tokenizer, probe_clips(store, probe_codes, probe_speech),
-                               texts, config, interleave if isinstance(interleave, InterleaveConfig) else None, pad_id)
+    table, stats = score_probe(bundle.student, bundle.teacher, bundle.tokenizer, probe_clips(store, probe_codes, probe_speech), texts,
+                               config, interleave_like_training(bundle.config, bundle.tokenizer), pad_id, bundle.config.num_codebooks)
     if stats["clusters_without_probe"]:
         stage_logger().warning("misalignment: clusters without a scored probe sample: %s", stats["clusters_without_probe"])
     return write_table_artifact(store, spec, table, stats)
+
+
+def interleave_like_training(train_config, tokenizer) -> InterleaveConfig:
+    """The probe is cut into runs exactly as the checkpoint's training samples were (tasks/train_worker.py)."""
+    from salad_core.teacher.tokenizer import speech_marker_ids
+
+    start_id, end_id = speech_marker_ids(tokenizer) if train_config.use_speech_markers else (None, None)
+    return InterleaveConfig(text_words=train_config.text_words, speech_words=train_config.speech_words,
+                            max_positions=train_config.max_positions, speech_start_id=start_id, speech_end_id=end_id)
 
 
 @dataclass

@@ -209,3 +209,19 @@ def test_score_probe_with_tiny_models_reports_every_probe_text():
     assert stats["clusters_without_probe"] == [2]
     m0 = np.mean([samples[i]["m"] for i in ("p0", "p2", "p4")])
     assert clusters[0]["m"] == pytest.approx(m0, rel=1e-12)
+
+
+def test_score_probe_refuses_a_checkpoint_that_does_not_fit_the_probe():
+    torch.manual_seed(0)
+    llm = llm_from_config(tiny_qwen2_config(48))
+    student = SpeechLM(llm, SpeechAdapter(AdapterConfig.preset("tiny", llm_hidden=64)), codes_to_latents=lambda c: torch.zeros(c.shape[0], 512, c.shape[2]))
+    teacher = FrozenTeacher.copy_of(llm)
+    words = ["river"] * 30
+    clip = {"id": "p0", "word_timings": [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.3} for i, w in enumerate(words)],
+            "codes": [0] * (151 * 8), "n_frames": 151, "n_codebooks": 8}
+    with pytest.raises(ValueError, match="has 8 codebooks but the checkpoint's adapter reads 16"):
+        score_probe(student, teacher, toy_tokenizer, [clip], {"p0": 0}, MisalignmentConfig(), num_codebooks=16)
+    with pytest.raises(ValueError, match="tokenizes to id 100 but the model has 48 embeddings"):
+        score_probe(student, teacher, lambda text: [100] * len(text.split()), [clip], {"p0": 0}, MisalignmentConfig())
+    with pytest.raises(ValueError, match="not in the probe texts"):
+        score_probe(student, teacher, toy_tokenizer, [clip], {"other": 0}, MisalignmentConfig())

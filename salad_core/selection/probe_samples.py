@@ -34,16 +34,25 @@ class ProbeSamples:
     skipped: dict[str, str] = field(default_factory=dict)  # id -> reason
 
 
-def codes_frames(row: dict) -> torch.Tensor:
+def codes_frames(row: dict, num_codebooks: int | None = None) -> torch.Tensor:
     """(n_frames, n_codebooks) int64 codes from the codes artifact's flat, frame-major column."""
     codes = np.asarray(row["codes"], dtype=np.int64)
     n_frames, n_codebooks = int(row["n_frames"]), int(row["n_codebooks"])
+    if num_codebooks is not None and n_codebooks != num_codebooks:
+        raise ValueError(
+            f"clip {row['id']!r} has {n_codebooks} codebooks but the checkpoint's adapter reads {num_codebooks}: "
+            "tokenize the probe with the same number of codebooks as the checkpoint was trained on"
+        )
     if codes.size != n_frames * n_codebooks:
         raise ValueError(f"clip {row['id']!r}: {codes.size} codes do not make {n_frames} frames × {n_codebooks} codebooks")
     return torch.from_numpy(codes.reshape(n_frames, n_codebooks))
 
 
-def probe_samples(rows: Sequence[dict], tokenizer, config: InterleaveConfig = InterleaveConfig(), seed: int = 0) -> ProbeSamples:
+def probe_samples(
+    rows: Sequence[dict], tokenizer, config: InterleaveConfig = InterleaveConfig(), seed: int = 0,
+    num_codebooks: int | None = None, vocab_size: int | None = None,
+) -> ProbeSamples:
+    """Interleaved samples of the clips; `num_codebooks` / `vocab_size` (the checkpoint's) are checked."""
     out = ProbeSamples()
     seeds = id_hashes([r["id"] for r in rows], seed)
     for row, row_seed in zip(rows, seeds.tolist()):
@@ -51,7 +60,7 @@ def probe_samples(rows: Sequence[dict], tokenizer, config: InterleaveConfig = In
         if not timings:
             out.skipped[row["id"]] = "no word timings: the clip cannot be interleaved"
             continue
-        frames = codes_frames(row)
+        frames = codes_frames(row, num_codebooks)
         utterance = AlignedUtterance(
             utterance_id=row["id"],
             words=[t["word"] for t in timings],
@@ -63,6 +72,11 @@ def probe_samples(rows: Sequence[dict], tokenizer, config: InterleaveConfig = In
         if not sample.target_ids:
             out.skipped[row["id"]] = "no text-next position in its interleaved sample"
             continue
+        if vocab_size is not None and max(sample.teacher_ids) >= vocab_size:
+            raise ValueError(
+                f"clip {row['id']!r} tokenizes to id {max(sample.teacher_ids)} but the model has {vocab_size} embeddings: "
+                "the tokenizer does not belong to this checkpoint"
+            )
         out.ids.append(row["id"])
         out.samples.append(sample)
         out.frames.append(frames)
