@@ -2,6 +2,8 @@
 
 from storage.artifact import Artifact
 from storage.config import StoreConfig
+from storage.filesystem import StoreUnavailable
+from storage.integrity import DamagedArtifact, VerifyReport
 from storage.manifest import ArtifactRef, Manifest
 from storage.store import ArtifactNotFound, ArtifactStore, StageSpec
 from storage.writer import ArtifactWriter, IncompleteArtifact
@@ -12,8 +14,11 @@ __all__ = [
     "ArtifactRef",
     "ArtifactStore",
     "ArtifactWriter",
+    "DamagedArtifact",
     "IncompleteArtifact",
     "Manifest",
     "StageSpec",
     "StoreConfig",
+    "StoreUnavailable",
+    "VerifyReport",
 ]

@@ -8,8 +8,10 @@ from typing import Iterator
 import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from storage.filesystem import ObjectStore
+from storage.integrity import DamagedArtifact
 from storage.manifest import ArtifactRef, Manifest
 
 
@@ -42,7 +44,26 @@ class Artifact:
         yield from self.dataset().to_batches(batch_size=batch_size, columns=columns)
 
     def read_shard(self, shard: int, columns: list[str] | None = None) -> pa.Table:
-        return ds.dataset(self.shard_paths()[shard], format="parquet", filesystem=self.objects.arrow_fs).to_table(columns=columns)
+        """One shard, checked against its record (rows, columns) so a swapped file is named, not misread."""
+        if not 0 <= shard < len(self.manifest.shards):
+            raise IndexError(f"{self.ref} has shards 0..{len(self.manifest.shards) - 1}, not {shard}")
+        record = self.manifest.shards[shard]
+        where = f"{record.file} (shard {shard})"
+        try:
+            parquet = pq.ParquetFile(self.shard_paths()[shard], filesystem=self.objects.arrow_fs)
+        except FileNotFoundError:
+            raise self._damaged(f"{where} is missing") from None
+        except pa.ArrowInvalid as exc:
+            raise self._damaged(f"{where} cannot be read as Parquet ({exc})") from None
+        expected = [f["name"] for f in self.manifest.schema_fields]
+        if parquet.schema_arrow.names != expected:
+            raise self._damaged(f"{where} has columns {parquet.schema_arrow.names}, the manifest records {expected}")
+        if parquet.metadata.num_rows != record.rows:
+            raise self._damaged(f"{where} holds {parquet.metadata.num_rows} rows, {record.rows} recorded")
+        return parquet.read(columns=columns)
+
+    def _damaged(self, problem: str) -> DamagedArtifact:
+        return DamagedArtifact(self.manifest.name, self.manifest.fingerprint, [problem], self.objects.url())
 
     def to_table(self, columns: list[str] | None = None) -> pa.Table:
         return self.dataset().to_table(columns=columns)

@@ -1,17 +1,22 @@
-"""Where the artifact store lives.
+"""Where the artifact store lives, and how long it may take to answer.
 
 A store is a URI: a local folder (the default, ``./salad-store`` or ``$SALAD_STORE``) or
 ``s3://bucket/prefix`` on any S3-compatible server. S3 endpoint and credentials come from the
 usual AWS environment variables (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``) unless set here; they are never written into
 manifests.
+
+Time bounds exist because object gateways fail by going quiet, not only by refusing: a gateway
+that accepts connections and never answers must end in a clear error, and a gateway that
+restarts (tens of seconds) must not fail a stage that was hours into its work.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 DEFAULT_STORE = "./salad-store"
 
@@ -21,7 +26,9 @@ def default_store_uri() -> str:
 
 
 class StoreConfig(BaseModel):
-    """The store's location and, for S3, how to reach it."""
+    """The store's location, for S3 how to reach it, and how patiently."""
+
+    model_config = ConfigDict(extra="forbid")
 
     uri: str = Field(
         default_factory=default_store_uri,
@@ -33,6 +40,23 @@ class StoreConfig(BaseModel):
     region: str | None = Field(default=None, description="S3 region. Default: $AWS_DEFAULT_REGION.")
     access_key_id: SecretStr | None = Field(default=None, description="Default: $AWS_ACCESS_KEY_ID.")
     secret_access_key: SecretStr | None = Field(default=None, description="Default: $AWS_SECRET_ACCESS_KEY.")
+    timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest one S3 request may take (connect, answer, the whole call) before it counts "
+        "as failed; uploads and hashes of large files get an extra second per MiB.",
+    )
+    retry_for_s: float = Field(
+        default=180.0,
+        ge=0,
+        description="How long transient S3 errors (connection reset or refused, 5xx, timeouts) are retried, "
+        "with exponential backoff, before the call fails; the default rides out a 90 s gateway restart.",
+    )
+    verify_on_reuse: Literal["size", "hash"] = Field(
+        default="size",
+        description="How a committed version is checked before a stage reuses it: 'size' (every file present "
+        "with its recorded size, manifest hash; one listing) or 'hash' (also every file's sha256: reads it all).",
+    )
 
     @property
     def is_s3(self) -> bool:

@@ -11,12 +11,19 @@
     ref = store.commit(writer, num_shards)
 
 Layout: ``<root>/<name>/<fingerprint>/{manifest.json, shards/, data/}`` (see writer.py).
+A version found damaged when a stage asks to reuse it (or by ``verify(repair=True)``) is moved
+to ``<name>/<fingerprint>.damaged-<utc>/`` with a ``DAMAGED.json`` saying why: out of every
+listing, kept for a person to inspect, and the stage rebuilds the version.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -26,9 +33,14 @@ from storage.code_version import git_revision
 from storage.config import StoreConfig
 from storage.filesystem import ObjectStore
 from storage.fingerprint import fingerprint
+from storage.integrity import DamagedArtifact, VerifyReport, VersionCheck, check_version, parse_manifest
 from storage.lineage import LineageNode, downstream, upstream
-from storage.manifest import MANIFEST_FILE, ArtifactRef, Manifest, scrub_secrets, validate_name
+from storage.manifest import MANIFEST_FILE, ArtifactRef, Manifest, scrub_secrets, validate_fingerprint, validate_name
 from storage.writer import ArtifactWriter
+
+log = logging.getLogger("salad.storage")
+VERSION_FOLDER = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}/[0-9a-f]{16}$")  # not <fp>.damaged-…, not _runs/…
+DAMAGED_NOTE = "DAMAGED.json"
 
 
 class ArtifactNotFound(LookupError):
@@ -74,9 +86,18 @@ class ArtifactStore:
 
     # -- writing -------------------------------------------------------------------------------
     def find(self, spec: StageSpec) -> ArtifactRef | None:
-        """The committed version for this spec, if any: the reuse check before any work."""
+        """The committed, intact version for this spec, if any: the reuse check before any work.
+
+        A damaged version is never reused: it is logged (artifact, version, files), moved aside and
+        None is returned, so the stage rebuilds it. How deep the check goes: ``verify_on_reuse``.
+        """
         key = f"{spec.name}/{spec.fingerprint}"
         if not self.objects.exists(f"{key}/{MANIFEST_FILE}"):
+            return None
+        check = self._check(spec.name, spec.fingerprint, full=self.objects.config.verify_on_reuse == "hash")
+        if check.status == "damaged":
+            check.moved_to = self.move_aside(spec.name, spec.fingerprint, check.problems)
+            log.warning("not reusing %s: %s", key, check.line())
             return None
         return ArtifactRef(name=spec.name, fingerprint=spec.fingerprint, uri=self.objects.url(key))
 
@@ -103,45 +124,119 @@ class ArtifactStore:
 
     # -- reading -------------------------------------------------------------------------------
     def manifest(self, name: str, fingerprint: str) -> Manifest:
-        key = f"{name}/{fingerprint}"
+        """A committed version's manifest; DamagedArtifact if it was edited or is malformed."""
+        key = f"{validate_name(name)}/{validate_fingerprint(fingerprint)}"
         if key not in self._manifest_cache:
-            try:
-                data = self.objects.read_json(f"{key}/{MANIFEST_FILE}")
-            except FileNotFoundError:
-                raise ArtifactNotFound(f"no committed version {name}@{fingerprint} in {self.uri}") from None
-            self._manifest_cache[key] = Manifest.model_validate(data)
+            self._manifest_cache[key] = self._read_manifest(name, fingerprint)
         return self._manifest_cache[key]
 
+    def _read_manifest(self, name: str, fingerprint: str) -> Manifest:
+        try:
+            raw = self.objects.read_bytes(f"{name}/{fingerprint}/{MANIFEST_FILE}")
+        except FileNotFoundError:
+            raise ArtifactNotFound(f"no committed version {name}@{fingerprint} in {self.uri}") from None
+        return parse_manifest(raw, name, fingerprint, self.uri)
+
     def get(self, ref: ArtifactRef | str) -> Artifact:
-        """A committed version: ``name`` (newest), ``name@fingerprint`` (a fingerprint prefix works) or a ref."""
+        """A committed version: ``name`` (newest), ``name@fingerprint`` (a fingerprint prefix works) or a ref.
+
+        Checked cheaply before it is served (every shard file there with its recorded size, the
+        manifest unedited); a damaged version raises DamagedArtifact naming its files.
+        """
         name, fp = self.resolve(ref)
-        return Artifact(self.manifest(name, fp), self.objects, f"{name}/{fp}")
+        manifest = self.manifest(name, fp)
+        problems = check_version(self.objects, manifest, full=False)
+        if problems:
+            self._manifest_cache.pop(f"{name}/{fp}", None)
+            raise DamagedArtifact(name, fp, problems, self.uri)
+        return Artifact(manifest, self.objects, f"{name}/{fp}")
 
     def resolve(self, ref: ArtifactRef | str) -> tuple[str, str]:
         if isinstance(ref, ArtifactRef):
-            return ref.name, ref.fingerprint
+            return validate_name(ref.name), validate_fingerprint(ref.fingerprint)
         name, _, fp = ref.partition("@")
-        versions = self.versions(name)
-        if not versions:
+        committed = [f for _, f in self._committed(validate_name(name))]
+        if not committed:
             raise ArtifactNotFound(f"no committed versions of {name!r} in {self.uri}")
         if not fp:
-            return name, versions[0].fingerprint
-        matches = [m.fingerprint for m in versions if m.fingerprint.startswith(fp)]
+            return name, self.versions(name)[0].fingerprint
+        matches = [f for f in committed if f.startswith(fp)]
         if len(matches) != 1:
             what = "no" if not matches else "several"
             raise ArtifactNotFound(f"{what} versions of {name!r} match fingerprint {fp!r}")
         return name, matches[0]
 
+    def _committed(self, pattern: str = "*") -> list[tuple[str, str]]:
+        """(name, fingerprint) of committed versions (versions moved aside are not versions)."""
+        keys = (k.rsplit("/", 1)[0] for k in self.objects.glob(f"{pattern}/*/{MANIFEST_FILE}"))
+        return [tuple(k.split("/")) for k in keys if VERSION_FOLDER.match(k)]  # type: ignore[misc]
+
     def names(self) -> list[str]:
-        return sorted({k.split("/", 1)[0] for k in self.objects.glob(f"*/*/{MANIFEST_FILE}")})
+        return sorted({name for name, _ in self._committed()})
 
     def versions(self, name: str) -> list[Manifest]:
         """Committed versions of ``name``, newest first."""
-        fps = [k.split("/")[1] for k in self.objects.glob(f"{validate_name(name)}/*/{MANIFEST_FILE}")]
-        return sorted((self.manifest(name, fp) for fp in fps), key=lambda m: m.created_at, reverse=True)
+        found = self._committed(validate_name(name))
+        return sorted((self.manifest(n, fp) for n, fp in found), key=lambda m: m.created_at, reverse=True)
 
     def all_manifests(self) -> list[Manifest]:
-        return [self.manifest(*k.split("/")[:2]) for k in self.objects.glob(f"*/*/{MANIFEST_FILE}")]
+        return [self.manifest(n, fp) for n, fp in self._committed()]
+
+    # -- integrity -----------------------------------------------------------------------------
+    def _check(self, name: str, fingerprint: str, full: bool) -> VersionCheck:
+        self._manifest_cache.pop(f"{name}/{fingerprint}", None)  # re-read: it is what is being checked
+        try:
+            manifest = self.manifest(name, fingerprint)
+            problems = check_version(self.objects, manifest, full=full)
+        except DamagedArtifact as exc:
+            self._manifest_cache.pop(f"{name}/{fingerprint}", None)
+            return VersionCheck(name=name, fingerprint=fingerprint, status="damaged", problems=exc.problems)
+        if problems:
+            self._manifest_cache.pop(f"{name}/{fingerprint}", None)
+            return VersionCheck(name=name, fingerprint=fingerprint, status="damaged", problems=problems)
+        return VersionCheck(name=name, fingerprint=fingerprint, status="ok" if manifest.has_hashes else "unverifiable")
+
+    def verify(self, name: str | None = None, repair: bool = False) -> VerifyReport:
+        """Check every committed version (or those of ``name``, or ``name@fingerprint``) in full.
+
+        Full means every file hashed against its record. ``repair`` moves damaged versions aside,
+        so the stages that made them rebuild them on their next run.
+        """
+        if name and "@" in name:
+            targets = [self.resolve(name)]
+        else:
+            targets = sorted(self._committed(validate_name(name) if name else "*"))
+        checks = []
+        for n, fp in targets:
+            check = self._check(n, fp, full=True)
+            if repair and check.status == "damaged":
+                check.moved_to = self.move_aside(n, fp, check.problems)
+            checks.append(check)
+        return VerifyReport(store=self.uri, versions=checks)
+
+    def move_aside(self, name: str, fingerprint: str, problems: list[str]) -> str:
+        """Move a damaged version out of the way (out of listings and reuse); returns where it went.
+
+        On S3 (no rename) everything is copied first, then deleted records first and manifest
+        last: a crash part-way leaves either the damaged version (found again next time) or an
+        uncommitted folder without commit records, never a version that looks intact.
+        """
+        key = f"{validate_name(name)}/{validate_fingerprint(fingerprint)}"
+        dest = f"{key}.damaged-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%fZ')}"
+        self._manifest_cache.pop(key, None)
+        note = json.dumps({"artifact": f"{name}@{fingerprint}", "problems": problems, "moved_at": dest.rsplit("-", 1)[1]}, indent=2).encode()
+        if not self.objects.config.is_s3:
+            self.objects.rename_local(key, dest)
+            self.objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
+            return dest
+        files = self.objects.find(key)
+        for f in files:
+            self.objects.copy(f, dest + f[len(key):])
+        self.objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
+        order = {"shards": 0, "data": 1}
+        for f in sorted(files, key=lambda f: (order.get(f[len(key) + 1:].split("/")[0], 2), f.endswith(MANIFEST_FILE))):
+            self.objects.delete(f)
+        return dest
 
     # -- lineage -------------------------------------------------------------------------------
     def upstream(self, ref: ArtifactRef | str) -> LineageNode:
@@ -162,6 +257,8 @@ class ArtifactStore:
         cutoff = time.time() - grace_seconds
         removed: list[str] = []
         for version_key in self.objects.glob("*/*"):
+            if not VERSION_FOLDER.match(version_key):
+                continue  # versions moved aside, run records: not a writer's leftovers
             if self.objects.exists(f"{version_key}/{MANIFEST_FILE}"):
                 manifest = self.manifest(*version_key.split("/"))
                 keep = {f"{version_key}/{s.file}" for s in manifest.shards}

@@ -7,16 +7,27 @@ Layout of a version folder::
         shards/<shard>.json              # the shard's commit record (create-if-absent)
         manifest.json                    # the version's commit (create-if-absent), written last
 
-A shard is committed by creating its record, which names the attempt's data file. Creation
-is conditional, so when two writers race on one shard exactly one record wins and the loser
-deletes its own file: a shard is never committed twice. A writer that is killed leaves at
-most an unreferenced data file, which readers never see (they read only what the manifest
-names) and which the commit, or ``ArtifactStore.gc``, removes.
+A shard is committed by creating its record, which names the attempt's data file and carries
+its size and sha256 (computed from the bytes as they are written, never re-read). Creation is
+conditional, so when two writers race on one shard exactly one record wins and the loser
+deletes its own file: a shard is never committed twice. "The record exists" is not "I lost":
+a record PUT whose reply was lost (gateway paused, connection dropped) is retried and meets
+its own first attempt, so the loser is decided by reading the record, and a file is deleted
+only when the record names another attempt's file. Before the manifest is created, every file
+the records name must exist with its recorded size. A writer that is killed leaves at most an
+unreferenced data file, which readers never see (they read only what the manifest names) and
+which the commit, or ``ArtifactStore.gc``, removes.
+
+On S3 a shard is written to a local temporary file first and uploaded as a whole, so a failed
+upload can be retried without asking the stage to produce the shard again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -26,17 +37,36 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storage.filesystem import AlreadyExists, ObjectStore
-from storage.manifest import MANIFEST_FILE, ArtifactRef, Manifest, ShardRecord
-
-SHARD_DIGITS = 6
-
-
-def shard_record_key(version_key: str, shard: int) -> str:
-    return f"{version_key}/shards/{shard:0{SHARD_DIGITS}d}.json"
+from storage.integrity import DamagedArtifact, check_version, parse_manifest
+from storage.manifest import MANIFEST_FILE, SHARD_DIGITS, ArtifactRef, Manifest, ShardRecord, shard_record_key
 
 
 class IncompleteArtifact(RuntimeError):
-    """Commit was asked for while shards are missing."""
+    """Commit was asked for while shards (or the files their records name) are missing."""
+
+
+class _HashingSink(io.RawIOBase):
+    """A write-only file that counts and hashes what passes through to ``raw``."""
+
+    def __init__(self, raw: io.BufferedIOBase):
+        super().__init__()
+        self.raw, self.sha, self.size = raw, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        view = memoryview(data).cast("B")
+        self.raw.write(view)
+        self.sha.update(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 class ArtifactWriter:
@@ -72,48 +102,72 @@ class ArtifactWriter:
         if shard < 0:
             raise ValueError(f"shard index must be >= 0, got {shard}")
         data_key = f"{self.version_key}/data/{shard:0{SHARD_DIGITS}d}-{self.attempt}.parquet"
-        # The size comes from the bytes written, not a stat afterwards: if another writer has
+        # Size and hash come from the bytes written, not a stat afterwards: if another writer has
         # committed this shard and the version meanwhile, its clean-up may already have removed
         # our file, and we must still reach the create-if-absent below to learn that we lost.
-        rows, size = self._write_parquet(data_key, data, schema)
+        rows, size, sha256 = self._write_parquet(data_key, data, schema)
         now = time.perf_counter()
         record = ShardRecord(
-            shard=shard, file=data_key[len(self.version_key) + 1:], rows=rows, bytes=size, seconds=round(now - self._clock, 6)
+            shard=shard,
+            file=data_key[len(self.version_key) + 1:],
+            rows=rows,
+            bytes=size,
+            seconds=round(now - self._clock, 6),
+            sha256=sha256,
         )
         self._clock = now
         try:
             self.objects.create_json_if_absent(shard_record_key(self.version_key, shard), record.model_dump())
         except AlreadyExists:
-            self.objects.delete(data_key)
-            return False
+            winner = self._read_record(shard)
+            if winner is None:
+                raise IncompleteArtifact(
+                    f"{self.version_key}: the commit record of shard {shard} was refused as existing, then could not be "
+                    f"read; {data_key} is kept for inspection"
+                ) from None
+            if winner.file != record.file:
+                self.objects.delete(data_key)  # another attempt's file is the committed one
+                return False
+            # Our own earlier try of this PUT succeeded and only its reply was lost: the shard is ours.
         self.shards_written_here.append(shard)
         return True
 
-    def _write_parquet(self, key: str, data: pa.Table | Iterable[pa.RecordBatch], schema: pa.Schema | None) -> tuple[int, int]:
+    def _write_parquet(self, key: str, data: pa.Table | Iterable[pa.RecordBatch], schema: pa.Schema | None) -> tuple[int, int, str]:
+        if not self.objects.config.is_s3:
+            with self.objects.open_write(key) as raw:
+                sink = _HashingSink(raw)
+                rows = self._write_batches(sink, key, data, schema)
+            return rows, sink.size, sink.sha.hexdigest()
+        fd, local = tempfile.mkstemp(prefix="salad-shard-", suffix=".parquet")
+        try:
+            with os.fdopen(fd, "wb", buffering=8 << 20) as raw:
+                sink = _HashingSink(raw)
+                rows = self._write_batches(sink, key, data, schema)
+            self.objects.upload_file(local, key)
+        finally:
+            os.unlink(local)
+        return rows, sink.size, sink.sha.hexdigest()
+
+    def _write_batches(self, sink: _HashingSink, key: str, data: pa.Table | Iterable[pa.RecordBatch], schema: pa.Schema | None) -> int:
         if isinstance(data, pa.Table):
             batches: Iterable[pa.RecordBatch] = data.to_batches()
             schema = schema or data.schema
         else:
             batches = data
         rows = 0
-        with self.objects.open_write(key) as raw:
-            # Buffering locally keeps Parquet's small footer writes from becoming many tiny S3 parts.
-            sink = raw if not self.objects.config.is_s3 else io.BufferedWriter(raw, buffer_size=8 << 20)
-            writer = None
-            for batch in batches:
-                if writer is None:
-                    writer = pq.ParquetWriter(sink, schema or batch.schema, compression=self.compression)
-                writer.write_batch(batch)
-                rows += batch.num_rows
+        writer = None
+        for batch in batches:
             if writer is None:
-                if schema is None:
-                    raise ValueError(f"shard {key} has no rows and no schema was given")
-                writer = pq.ParquetWriter(sink, schema, compression=self.compression)
-            writer.close()
-            if sink is not raw:
-                sink.flush()
-            size = raw.tell()
-        return rows, size
+                writer = pq.ParquetWriter(sink, schema or batch.schema, compression=self.compression)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+        if writer is None:
+            if schema is None:
+                raise ValueError(f"shard {key} has no rows and no schema was given")
+            writer = pq.ParquetWriter(sink, schema, compression=self.compression)
+        writer.close()
+        sink.flush()
+        return rows
 
     # -- commit ----------------------------------------------------------------------------------
     def commit(self, num_shards: int, stats: dict[str, Any] | None = None) -> Manifest:
@@ -132,7 +186,8 @@ class ArtifactWriter:
         shards = [r for r in records if r is not None]
         if not shards:
             raise IncompleteArtifact(f"{self.version_key}: a version needs at least one shard (it may be empty)")
-        schema = pq.read_schema(self.objects.path(f"{self.version_key}/{shards[0].file}"), filesystem=self.objects.fs)
+        self._check_files(shards)
+        schema = self.objects.read_parquet_schema(f"{self.version_key}/{shards[0].file}")
         manifest = Manifest(
             **self.manifest_fields,
             created_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
@@ -142,13 +197,30 @@ class ArtifactWriter:
             shards=shards,
             wall_time_s=round(sum(s.seconds for s in shards), 3),
             stats=stats or {},
-        )
+        ).sealed()
+        key = f"{self.version_key}/{MANIFEST_FILE}"
         try:
-            self.objects.create_json_if_absent(f"{self.version_key}/{MANIFEST_FILE}", manifest.model_dump(mode="json"))
+            self.objects.create_if_absent(key, manifest.to_json_bytes())
         except AlreadyExists:
-            manifest = Manifest.model_validate(self.objects.read_json(f"{self.version_key}/{MANIFEST_FILE}"))
+            # Another writer's commit, or our own whose reply was lost: either way the stored one is the version.
+            name, fp = self.version_key.split("/")
+            manifest = parse_manifest(self.objects.read_bytes(key), name, fp, self.objects.url())
+            missing = check_version(self.objects, manifest, full=False)
+            if missing:
+                raise DamagedArtifact(name, fp, missing, self.objects.url())
         self.remove_orphans(manifest)
         return manifest
+
+    def _check_files(self, shards: list[ShardRecord]) -> None:
+        """Every file a commit record names is there with its recorded size: never commit a hole."""
+        sizes = self.objects.sizes(f"{self.version_key}/data")
+        bad = []
+        for s in shards:
+            size = sizes.get(f"{self.version_key}/{s.file}")
+            if size != s.bytes:
+                bad.append(f"shard {s.shard}: {s.file} " + ("is missing" if size is None else f"has {size} bytes, {s.bytes} recorded"))
+        if bad:
+            raise IncompleteArtifact(f"{self.version_key}: not committed, files named by shard records are wrong: " + "; ".join(bad[:10]))
 
     def _read_record(self, shard: int) -> ShardRecord | None:
         try:

@@ -64,6 +64,7 @@ class S3Endpoint:
     access_key: str
     secret_key: str
     region: str = REGION
+    pid: int | None = None  # the server process answering HTTP, for tests that pause it (SIGSTOP/SIGCONT)
 
     def env(self) -> dict[str, str]:
         """AWS_* variables that point boto3, s3fs and pyarrow at this server.
@@ -228,7 +229,7 @@ def moto_s3(workdir: Path) -> Iterator[S3Endpoint]:
         url = f"http://{HOST}:{port}"
         ready = lambda: _answers_http(url + "/moto-api/")  # noqa: E731
         _wait_until(ready, "moto S3 server", MOTO_START_TIMEOUT_S, [proc], [log])
-        yield S3Endpoint(url, MOTO_ACCESS_KEY, MOTO_SECRET_KEY)
+        yield S3Endpoint(url, MOTO_ACCESS_KEY, MOTO_SECRET_KEY, pid=proc.pid)
     finally:
         _stop(proc)
 
@@ -399,7 +400,7 @@ def ceph_rgw(workdir: Path) -> Iterator[S3Endpoint]:
         daemons = [mon, osd, rgw]
         _wait_until(lambda: _answers_http(url), "Ceph RADOS Gateway", CEPH_START_TIMEOUT_S, daemons, logs)
         _create_user(conf, logs)
-        yield S3Endpoint(url, CEPH_ACCESS_KEY, CEPH_SECRET_KEY)
+        yield S3Endpoint(url, CEPH_ACCESS_KEY, CEPH_SECRET_KEY, pid=rgw.pid)
 
 
 def _mkfs_monitor(root: Path, conf: Path, fsid: str, port: int, logs: list[Path]) -> None:
