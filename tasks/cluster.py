@@ -30,7 +30,7 @@ from salad_core.clustering.stats import ClusterStats
 from salad_core.embedding.arrow import arrow_to_vectors, vectors_to_arrow
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
-from tasks.sharded_stage import write_sharded_artifact, write_table_artifact
+from tasks.sharded_stage import ShardedStage, TableStage
 
 CENTROIDS, ASSIGNMENTS, STATS, REPORT = "centroids", "assignments", "cluster_stats", "cluster_report"
 CLUSTER_CODE_VERSION = stage_code_version("cluster-1", *sorted(Path(salad_core.clustering.__file__).parent.glob("*.py")))
@@ -51,19 +51,19 @@ def _spec(name: str, config: ClusterConfig, fields: set[str], parents: list[Arti
 
 
 def fit_stage(store: ArtifactStore, embeddings: ArtifactRef, config: ClusterConfig) -> tuple[ArtifactRef, bool]:
-    spec = _spec(CENTROIDS, config, FIT_FIELDS, [embeddings])
-    existing = store.find(spec)
-    if existing:
-        return existing, True
-    collector = FitSampleCollector(config.fit_fraction, config.fit_max_vectors, config.seed)
-    for batch in store.get(embeddings).iter_batches(batch_size=4096):
-        collector.add(batch.column("id").to_pylist(), arrow_to_vectors(batch.column("embedding")))
-    ids, vectors = collector.result()
-    if len(ids) < config.k:
-        raise ValueError(f"cluster.k={config.k} but only {len(ids)} documents are in the fit sample of {embeddings}")
-    centroids = fit_centroids(vectors, config)
-    table = pa.table({"cluster": pa.array(np.arange(config.k), pa.int32()), "centroid": vectors_to_arrow(centroids)})
-    return write_table_artifact(store, spec, table, {"fit_rows": len(ids)}), False
+    def build() -> tuple[pa.Table, dict]:
+        collector = FitSampleCollector(config.fit_fraction, config.fit_max_vectors, config.seed)
+        for batch in store.get(embeddings).iter_batches(batch_size=4096):
+            collector.add(batch.column("id").to_pylist(), arrow_to_vectors(batch.column("embedding")))
+        ids, vectors = collector.result()
+        if len(ids) < config.k:
+            raise ValueError(f"cluster.k={config.k} but only {len(ids)} documents are in the fit sample of {embeddings}")
+        centroids = fit_centroids(vectors, config)
+        table = pa.table({"cluster": pa.array(np.arange(config.k), pa.int32()), "centroid": vectors_to_arrow(centroids)})
+        return table, {"fit_rows": len(ids)}
+
+    result = TableStage(store, _spec(CENTROIDS, config, FIT_FIELDS, [embeddings]), build).run()
+    return result.ref, result.reused
 
 
 def sorted_by_cluster(ids: list[str], shard: int, clusters: np.ndarray, distances: np.ndarray) -> pa.Table:
@@ -83,55 +83,65 @@ def sorted_by_cluster(ids: list[str], shard: int, clusters: np.ndarray, distance
     return pa.Table.from_batches([b for s, e in zip(starts, stops) for b in table.slice(s, e - s).to_batches()], table.schema)
 
 
+class AssignStage(ShardedStage):
+    """Shard i of the assignments from shard i of the embeddings, sorted by cluster."""
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, embeddings: ArtifactRef, centroids: ArtifactRef):
+        self.embeddings = store.get(embeddings)
+        super().__init__(store, spec, len(self.embeddings.manifest.shards))
+        self.centroids_ref = centroids
+        self.centroids: np.ndarray | None = None
+
+    def num_shards(self) -> int:
+        return len(self.embeddings.manifest.shards)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        if self.centroids is None:
+            self.centroids = arrow_to_vectors(self.store.get(self.centroids_ref).to_table().column("centroid"))
+        rows = self.embeddings.read_shard(shard)
+        clusters, distances = assign(arrow_to_vectors(rows.column("embedding")), self.centroids)
+        return sorted_by_cluster(rows.column("id").to_pylist(), shard, clusters, distances), None
+
+
 def assign_stage(store: ArtifactStore, corpus: ArtifactRef, embeddings: ArtifactRef, centroids_ref: ArtifactRef, config: ClusterConfig):
     spec = _spec(ASSIGNMENTS, config, set(), [embeddings, centroids_ref, corpus])
-    emb = store.get(embeddings)
-    centroids: list[np.ndarray] = []
-
-    def produce(committed: set[int]):
-        for shard in range(len(emb.manifest.shards)):
-            if shard in committed:
-                yield shard, None
-                continue
-            if not centroids:
-                centroids.append(arrow_to_vectors(store.get(centroids_ref).to_table().column("centroid")))
-            rows = emb.read_shard(shard)
-            clusters, distances = assign(arrow_to_vectors(rows.column("embedding")), centroids[0])
-            yield shard, sorted_by_cluster(rows.column("id").to_pylist(), shard, clusters, distances)
-
-    return write_sharded_artifact(store, spec, produce)
+    result = AssignStage(store, spec, embeddings, centroids_ref).run()
+    return result.ref, result.reused
 
 
 def stats_stage(store: ArtifactStore, corpus: ArtifactRef, assignments: ArtifactRef, config: ClusterConfig) -> tuple[ArtifactRef, bool]:
-    spec = _spec(STATS, config, STATS_FIELDS | {"k"}, [assignments, corpus])
-    existing = store.find(spec)
-    if existing:
-        return existing, True
-    stats = ClusterStats(config)
-    text_source, assigned = store.get(corpus), store.get(assignments)
-    for shard in range(len(assigned.manifest.shards)):
-        rows = assigned.read_shard(shard)
-        texts = text_source.read_shard(shard, columns=["text"]).column("text").take(rows.column("corpus_row"))
-        stats.update(rows.column("id"), texts, rows.column("cluster").to_numpy(), rows.column("distance").to_numpy())
-    table = stats.table()
-    sizes = table.column("size").to_numpy()
-    summary = {"k": config.k, "documents": int(sizes.sum()), "empty_clusters": int((sizes == 0).sum()), "largest_share": float(pc.max(table.column("share")).as_py() or 0)}
-    return write_table_artifact(store, spec, table, summary), False
+    def build() -> tuple[pa.Table, dict]:
+        stats = ClusterStats(config)
+        text_source, assigned = store.get(corpus), store.get(assignments)
+        for shard in range(len(assigned.manifest.shards)):
+            rows = assigned.read_shard(shard)
+            texts = text_source.read_shard(shard, columns=["text"]).column("text").take(rows.column("corpus_row"))
+            stats.update(rows.column("id"), texts, rows.column("cluster").to_numpy(), rows.column("distance").to_numpy())
+        table = stats.table()
+        sizes = table.column("size").to_numpy()
+        summary = {
+            "k": config.k,
+            "documents": int(sizes.sum()),
+            "empty_clusters": int((sizes == 0).sum()),
+            "largest_share": float(pc.max(table.column("share")).as_py() or 0),
+        }
+        return table, summary
+
+    result = TableStage(store, _spec(STATS, config, STATS_FIELDS | {"k"}, [assignments, corpus]), build).run()
+    return result.ref, result.reused
 
 
 def report_stage(store: ArtifactStore, stats_ref: ArtifactRef, assignments: ArtifactRef, embeddings: ArtifactRef, config: ClusterConfig) -> ArtifactRef:
-    spec = _spec(REPORT, config, {"seed"}, [stats_ref, assignments, embeddings])
-    existing = store.find(spec)
-    if existing:
-        return existing
-    stats = store.get(stats_ref).to_table()
-    emb, assigned = store.get(embeddings), store.get(assignments)
-    # the figure's sample: the first shard's rows (bounded), aligned by id
-    rows = assigned.read_shard(0, columns=["id", "cluster", "corpus_row"])
-    vectors = arrow_to_vectors(emb.read_shard(0).column("embedding"))[rows.column("corpus_row").to_numpy()]
-    png = cluster_figure(stats, vectors, rows.column("cluster").to_numpy(), seed=config.seed)
-    table = pa.table({"markdown": [markdown_summary(stats)], "png": pa.array([png], pa.binary())})
-    return write_table_artifact(store, spec, table, {"png_bytes": len(png)})
+    def build() -> tuple[pa.Table, dict]:
+        stats = store.get(stats_ref).to_table()
+        emb, assigned = store.get(embeddings), store.get(assignments)
+        # the figure's sample: the first shard's rows (bounded), aligned by id
+        rows = assigned.read_shard(0, columns=["id", "cluster", "corpus_row"])
+        vectors = arrow_to_vectors(emb.read_shard(0).column("embedding"))[rows.column("corpus_row").to_numpy()]
+        png = cluster_figure(stats, vectors, rows.column("cluster").to_numpy(), seed=config.seed)
+        return pa.table({"markdown": [markdown_summary(stats)], "png": pa.array([png], pa.binary())}), {"png_bytes": len(png)}
+
+    return TableStage(store, _spec(REPORT, config, {"seed"}, [stats_ref, assignments, embeddings]), build).run().ref
 
 
 def publish_report(store: ArtifactStore, report: ArtifactRef) -> None:

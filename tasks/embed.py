@@ -24,7 +24,7 @@ from salad_core.embedding.embedder import Embedder
 from salad_core.embedding.model_source import resolve_model, weights_sha256
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
-from tasks.sharded_stage import write_sharded_artifact
+from tasks.sharded_stage import ShardedStage
 
 EMBEDDINGS = "embeddings"
 EMBED_CODE_VERSION = stage_code_version("embed-1", *sorted(Path(salad_core.embedding.__file__).parent.glob("*.py")))
@@ -50,35 +50,38 @@ def embed_spec(corpus: ArtifactRef, config: EmbedConfig) -> StageSpec:
     )
 
 
+class EmbedStage(ShardedStage):
+    """Shard i of the embeddings from shard i of the corpus; the model loads on the first shard with work."""
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, corpus: ArtifactRef, config: EmbedConfig):
+        self.source = store.get(corpus)
+        super().__init__(store, spec, len(self.source.manifest.shards))
+        self.config = config
+        self.embedder: Embedder | None = None
+
+    def num_shards(self) -> int:
+        return len(self.source.manifest.shards)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        if self.embedder is None:
+            self.embedder = Embedder(self.config)
+        rows = self.source.read_shard(shard, columns=["id", "text"])
+        ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
+        parts = [
+            self.embedder.embed(texts[i : i + TEXTS_PER_CALL], ids[i : i + TEXTS_PER_CALL])
+            for i in range(0, len(texts), TEXTS_PER_CALL)
+        ]
+        if not parts:
+            return pa.table({"id": pa.array([], pa.string())}), None
+        return pa.table({"id": pa.array(ids, pa.string()), "embedding": pa.concat_arrays([vectors_to_arrow(p) for p in parts])}), None
+
+    def stats(self) -> dict:
+        info = self.embedder.model_info() if self.embedder else {}
+        return {"model_info": info, "dim": info.get("dim"), "long_documents": self.config.long_documents}
+
+
 @task(name="embed-corpus")
 def embed_corpus(corpus: ArtifactRef, config: EmbedConfig, store_config: StoreConfig) -> EmbedOutputs:
     store = ArtifactStore.open(store_config)
-    spec = embed_spec(corpus, config)
-    source = store.get(corpus)
-    embedder: list[Embedder] = []  # loaded on the first shard that needs work, not for a reuse
-
-    def produce(committed: set[int]):
-        for shard in range(len(source.manifest.shards)):
-            if shard in committed:
-                yield shard, None
-                continue
-            if not embedder:
-                embedder.append(Embedder(config))
-            rows = source.read_shard(shard, columns=["id", "text"])
-            ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
-            parts = [
-                embedder[0].embed(texts[i : i + TEXTS_PER_CALL], ids[i : i + TEXTS_PER_CALL])
-                for i in range(0, len(texts), TEXTS_PER_CALL)
-            ]
-            vectors = pa.concat_arrays([vectors_to_arrow(p) for p in parts]) if parts else None
-            if vectors is None:
-                yield shard, pa.table({"id": pa.array([], pa.string())})
-                continue
-            yield shard, pa.table({"id": pa.array(ids, pa.string()), "embedding": vectors})
-
-    def stats() -> dict:
-        info = embedder[0].model_info() if embedder else {}
-        return {"model_info": info, "dim": info.get("dim"), "long_documents": config.long_documents}
-
-    ref, reused = write_sharded_artifact(store, spec, produce, stats)
-    return EmbedOutputs(embeddings=ref, reused=reused)
+    result = EmbedStage(store, embed_spec(corpus, config), corpus, config).run()
+    return EmbedOutputs(embeddings=result.ref, reused=result.reused)

@@ -13,12 +13,11 @@ from pydantic import BaseModel
 
 import salad_core.corpus
 from salad_core.corpus.fineweb_reader import resolve_paths
-from salad_core.corpus.ingest import CorpusIngest
+from salad_core.corpus.ingest import QUARANTINE_SCHEMA, CorpusIngest
 from salad_core.corpus.ingest_config import IngestConfig
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
-from tasks.publish import publish_artifact
-from tasks.sharded_stage import write_sharded_artifact, write_table_artifact
+from tasks.sharded_stage import ShardedStage, ShardResult
 
 CORPUS = "corpus"
 QUARANTINE = "corpus_quarantine"
@@ -43,27 +42,33 @@ def ingest_specs(config: IngestConfig) -> tuple[StageSpec, StageSpec, list]:
     return corpus, quarantine, files
 
 
+class IngestStage(ShardedStage):
+    """Streams the source into fixed-size shards; its quarantine is known only at the end (one shard)."""
+
+    quarantine_schema = QUARANTINE_SCHEMA
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, config: IngestConfig, files: list):
+        super().__init__(store, spec, expected_shards(config, files))
+        self.run_ = CorpusIngest(config, files)
+
+    def produce(self, committed: set[int]):
+        # every row is read (shard boundaries come from the stream), only uncommitted shards are written
+        for shard, table in self.run_.shards():
+            yield ShardResult(shard, None if shard in committed else table)
+
+    def final_quarantine(self):
+        return self.run_.quarantine_table()
+
+    def stats(self) -> dict:
+        return self.run_.stats()
+
+
 @task(name="ingest-corpus")
 def ingest_corpus(config: IngestConfig, store_config: StoreConfig) -> IngestOutputs:
     store = ArtifactStore.open(store_config)
-    corpus_spec, quarantine_spec, files = ingest_specs(config)
-    corpus, quarantine = store.find(corpus_spec), store.find(quarantine_spec)
-    if corpus and quarantine:
-        for ref in (corpus, quarantine):
-            publish_artifact(store, ref, reused=True)
-        return IngestOutputs(corpus=corpus, quarantine=quarantine, reused=True)
-    run = CorpusIngest(config, files)
-
-    def stats() -> dict:
-        return {**run.stats(), "quarantine": f"{QUARANTINE}@{quarantine_spec.fingerprint}"}
-
-    corpus, _ = write_sharded_artifact(store, corpus_spec, lambda committed: run.shards(), stats, expected_shards=expected_shards(config, files))
-    if quarantine is None:
-        if run.rows_read == 0:  # the corpus was committed by an earlier run: re-read to rebuild its quarantine
-            for _ in run.shards():
-                pass
-        quarantine = write_table_artifact(store, quarantine_spec, run.quarantine_table(), stats())
-    return IngestOutputs(corpus=corpus, quarantine=quarantine, reused=False)
+    corpus_spec, _, files = ingest_specs(config)
+    result = IngestStage(store, corpus_spec, config, files).run()
+    return IngestOutputs(corpus=result.ref, quarantine=result.quarantine, reused=result.reused)
 
 
 def expected_shards(config: IngestConfig, files: list) -> int | None:

@@ -52,6 +52,13 @@ class StageProgress:
         if self.artifact_id is not None and time.monotonic() - self._last_update >= self.min_interval:
             self._update()
 
+    def status_line(self, elapsed_s: float) -> str:
+        """`embeddings@ab12cd34: 3/12 shards, 0.25 shards/s, ETA 36 s` — the periodic log line."""
+        rate = self.done / elapsed_s if elapsed_s > 0 else 0.0
+        total = f"/{self.total}" if self.total else ""
+        eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate > 0 and self.total > self.done else ""
+        return f"{self.label}: {self.done}{total} shards after {elapsed_s:.0f} s ({rate:.3g} shards/s){eta}"
+
     def finish(self) -> None:
         self.total = self.done  # the expectation may have been an upper bound (filtered rows)
         for listener in list(_listeners):

@@ -1,23 +1,44 @@
-"""One way to run every stage that writes an artifact: reuse, resume, commit.
+"""One way to run every stage that writes an artifact: reuse, resume, commit — written once.
 
-1. If the spec's fingerprint is committed, return it: no work at all.
-2. Otherwise open a writer; shards committed by an earlier, crashed run are skipped
-   (the producer is told which, so it can skip the *work* too, not just the write).
-3. Commit once all shards are there.
+A stage is a short class (datatrove's pipeline step is the model): it says what it writes
+(`spec`, and `quarantine_schema` when bad rows are kept aside) and fills one hole,
+`process_shard(i) -> (rows, quarantined rows)` with `num_shards()`, or, for a streaming input
+whose shard boundaries appear as it is read, `produce(committed)`. `ShardedStage.run()` owns the rest:
+
+1. Reuse: if the output and its quarantine are committed, publish them as reused and stop — no
+   model is loaded, no input is read.
+2. Resume: shards committed by an earlier (crashed) run, or by a concurrent run of the same
+   version, are skipped: their *work*, not only their write.
+3. Per shard, the quarantine rows are committed before the output rows; at the end the
+   quarantine version is committed before the output version, so a committed output always has
+   its quarantine, and a reader of one never waits for the other.
+4. Progress to the Prefect UI and the CLI bar, a log line at least every 30 s, and on failure a
+   note naming stage, fingerprint and shard added to the original exception.
+
+    class Embed(ShardedStage):
+        def num_shards(self): return len(self.source.manifest.shards)
+        def process_shard(self, i): return embed(self.source.read_shard(i)), None
+    result = Embed(store, spec).run()     # result.ref, result.quarantine, result.reused
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
 
 import pyarrow as pa
 
-from storage import ArtifactRef, ArtifactStore, StageSpec
+from storage import ArtifactRef, ArtifactStore, ArtifactWriter, StageSpec
 from tasks.progress import StageProgress
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
+
+HOLD_ENV = "SALAD_HOLD_AFTER_SHARD"  # "<artifact>:<shard>:<signal file>": tests hold a stage at a known point
+LOG_EVERY_S = 30.0
 
 
 def stage_logger() -> logging.Logger | logging.LoggerAdapter:
@@ -29,72 +50,241 @@ def stage_logger() -> logging.Logger | logging.LoggerAdapter:
         return logging.getLogger("salad")
 
 
+def quarantine_name(name: str) -> str:
+    return f"{name}_quarantine"
+
+
+@dataclass
+class ShardResult:
+    """What a stage produced for one shard; `rows is None` means: committed earlier, work skipped."""
+
+    shard: int
+    rows: pa.Table | None
+    quarantined: pa.Table | None = None
+
+
+@dataclass
+class StageResult:
+    ref: ArtifactRef
+    quarantine: ArtifactRef | None
+    reused: bool
+    shards_written: list[int] = field(default_factory=list)
+    shards_resumed: list[int] = field(default_factory=list)
+
+
+class ShardedStage:
+    """Base of every stage that writes an artifact (and optionally its quarantine), shard by shard."""
+
+    schema: pa.Schema | None = None  # output schema, needed when a shard may be empty
+    quarantine_schema: pa.Schema | None = None  # set to keep a `<name>_quarantine` artifact
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, expected_shards: int | None = None):
+        self.store, self.spec, self.expected_shards = store, spec, expected_shards
+        self.log = stage_logger()
+        self.writer: ArtifactWriter | None = None
+        self.quarantine_writer: ArtifactWriter | None = None
+
+    # -- what a stage fills in ------------------------------------------------------------------
+    def num_shards(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must implement num_shards() or produce()")
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, pa.Table | None]:
+        raise NotImplementedError(f"{type(self).__name__} must implement process_shard() or produce()")
+
+    def produce(self, committed: set[int]) -> Iterator[ShardResult]:
+        """Every shard index in order; by default `process_shard` for those not yet committed."""
+        for shard in range(self.num_shards()):
+            if shard in committed or self.writer.is_committed(shard):  # another run may have done it meanwhile
+                yield ShardResult(shard, None)
+            else:
+                yield ShardResult(shard, *self.process_shard(shard))
+
+    def final_quarantine(self) -> pa.Table | None:
+        """For stages that know their quarantine only at the end: one table, committed as shard 0."""
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+    # -- the loop, written once -----------------------------------------------------------------
+    @property
+    def quarantine_spec(self) -> StageSpec | None:
+        if self.quarantine_schema is None:
+            return None
+        return self.spec.model_copy(update={"name": quarantine_name(self.spec.name)})
+
+    def find_existing(self) -> StageResult | None:
+        return find_committed(self.store, self.spec, with_quarantine=self.quarantine_schema is not None)
+
+    def run(self) -> StageResult:
+        if existing := self.find_existing():
+            return existing
+        spec, q_spec = self.spec, self.quarantine_spec
+        self.writer = self.store.writer(spec, prefect_run_context())
+        self.quarantine_writer = self.store.writer(q_spec, prefect_run_context()) if q_spec else None
+        committed = self.writer.committed_shards()
+        if committed:
+            self.log.info("%s@%s: resuming, %d shard(s) already committed", spec.name, spec.fingerprint, len(committed))
+        progress = StageProgress(spec, self.expected_shards)
+        started = last_log = time.perf_counter()
+        written: list[int] = []
+        resumed: list[int] = []
+        per_shard_quarantine = False
+        shard = 0
+        try:
+            for result in self.produce(committed):
+                shard = result.shard
+                if result.rows is None:
+                    if not self.writer.is_committed(shard):
+                        raise RuntimeError(f"{spec.name}: the stage skipped shard {shard}, which is not committed")
+                    resumed.append(shard)
+                else:
+                    per_shard_quarantine |= result.quarantined is not None
+                    if self._write(result):
+                        written.append(shard)
+                    self._hold_if_asked(shard)
+                progress.advance(shard + 1)
+                if time.perf_counter() - last_log >= LOG_EVERY_S:
+                    last_log = time.perf_counter()
+                    self.log.info(progress.status_line(time.perf_counter() - started))
+            num_shards = shard + 1
+            progress.finish()
+            stats = {**self.stats(), "shards_written_this_run": len(written), "shards_resumed": len(resumed)}
+            if q_spec is not None:
+                stats["quarantine"] = f"{q_spec.name}@{q_spec.fingerprint}"
+            quarantine = self._commit_quarantine(num_shards, per_shard_quarantine, stats)
+            ref = self.store.commit(self.writer, num_shards, stats)
+        except Exception as exc:
+            done = len(committed) + len(written)
+            exc.add_note(
+                f"stage {spec.name}@{spec.fingerprint} failed at shard {shard}; {done} committed shard(s) are kept "
+                "and a re-run with the same inputs resumes after them"
+            )
+            self.log.error("%s@%s failed at shard %d (%d shard(s) committed are kept): %s", spec.name, spec.fingerprint, shard, done, exc)
+            raise
+        self.log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(written))
+        for r in (quarantine, ref):
+            if r is not None:
+                publish_artifact(self.store, r, reused=False)
+        return StageResult(ref, quarantine, reused=False, shards_written=written, shards_resumed=resumed)
+
+    def _write(self, result: ShardResult) -> bool:
+        """Quarantine shard first, then the output shard; False if another writer committed it."""
+        shard = result.shard
+        if self.writer.is_committed(shard):
+            return False
+        if result.quarantined is not None:
+            if self.quarantine_writer is None:
+                raise RuntimeError(f"{self.spec.name}: quarantined rows but the stage declares no quarantine_schema")
+            if not self.quarantine_writer.is_committed(shard):
+                self.quarantine_writer.write_shard(shard, result.quarantined, schema=self.quarantine_schema)
+        if self.writer.write_shard(shard, result.rows, schema=self.schema):
+            self.log.info(
+                "%s@%s: shard %d committed (%d rows)", self.spec.name, self.spec.fingerprint, shard, result.rows.num_rows
+            )
+            return True
+        self.log.info("%s@%s: shard %d was committed by another writer", self.spec.name, self.spec.fingerprint, shard)
+        return False
+
+    def _commit_quarantine(self, num_shards: int, per_shard: bool, stats: dict[str, Any]) -> ArtifactRef | None:
+        if self.quarantine_writer is None:
+            return None
+        if per_shard:
+            q_shards = num_shards
+        else:
+            q_shards = 1
+            if not self.quarantine_writer.is_committed(0):
+                table = self.final_quarantine()
+                if table is None:
+                    table = self.quarantine_schema.empty_table()
+                self.quarantine_writer.write_shard(0, table, schema=self.quarantine_schema)
+        return self.store.commit(self.quarantine_writer, q_shards, stats)
+
+    def _hold_if_asked(self, shard: int) -> None:
+        """Test hook: after committing shard N of artifact X, signal and wait to be killed."""
+        hold = os.environ.get(HOLD_ENV, "")
+        name, _, rest = hold.partition(":")
+        index, _, signal_file = rest.partition(":")
+        if hold and name == self.spec.name and index == str(shard):
+            Path(signal_file).write_text(f"{self.spec.name}@{self.spec.fingerprint}:{shard}\n")
+            while True:
+                time.sleep(1)
+
+
+class _FunctionStage(ShardedStage):
+    """A stage given as a generator of (shard, table): the older functional form, kept for small stages."""
+
+    def __init__(self, store, spec, produce, stats, schema, expected_shards):
+        super().__init__(store, spec, expected_shards)
+        self._produce, self._stats, self.schema = produce, stats, schema
+
+    def produce(self, committed: set[int]) -> Iterator[ShardResult]:
+        for shard, table in self._produce(committed):
+            yield ShardResult(shard, None if shard in committed else table)
+
+    def stats(self) -> dict[str, Any]:
+        return self._stats() if self._stats else {}
+
+
 def write_sharded_artifact(
     store: ArtifactStore,
     spec: StageSpec,
-    produce: Callable[[set[int]], Iterable[tuple[int, pa.Table]]],
+    produce: Callable[[set[int]], Iterable[tuple[int, pa.Table | None]]],
     stats: Callable[[], dict[str, Any]] | None = None,
     schema: pa.Schema | None = None,
     expected_shards: int | None = None,
 ) -> tuple[ArtifactRef, bool]:
-    """Returns (ref, reused). ``produce(committed)`` yields (shard, table) for every shard index
-    in order; for indices in ``committed`` it may yield ``None`` as the table (work skipped).
-    ``expected_shards`` (an upper bound is fine) turns on the progress bar in the UI and CLI."""
-    log = stage_logger()
-    existing = store.find(spec)
-    if existing is not None:
-        log.info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
-        publish_artifact(store, existing, reused=True)
-        return existing, True
-    writer = store.writer(spec, prefect_run_context())
-    committed = writer.committed_shards()
-    if committed:
-        log.info("%s@%s: resuming, %d shard(s) already committed", spec.name, spec.fingerprint, len(committed))
-    started = time.perf_counter()
-    progress = StageProgress(spec, expected_shards)
-    num_shards = 0  # also the shard being produced or written when something fails
-    try:
-        for shard, table in produce(committed):
-            if shard not in committed:
-                if table is None:
-                    raise RuntimeError(f"{spec.name}: producer skipped shard {shard}, which is not committed")
-                if writer.write_shard(shard, table, schema=schema):
-                    log.info("%s@%s: shard %d committed (%d rows, %.1fs elapsed)", spec.name, spec.fingerprint, shard, table.num_rows, time.perf_counter() - started)
-                else:
-                    log.info("%s@%s: shard %d was committed by another writer", spec.name, spec.fingerprint, shard)
-            num_shards = shard + 1
-            progress.advance(num_shards)
-    except Exception as exc:
-        log.error(
-            "%s@%s failed at shard %d (%d shard(s) committed are kept; a re-run resumes there): %s",
-            spec.name, spec.fingerprint, num_shards, len(committed) + len(writer.shards_written_here), exc,
-        )
-        raise
-    progress.finish()
-    ref = store.commit(writer, num_shards, stats() if stats else None)
-    log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(writer.shards_written_here))
-    publish_artifact(store, ref, reused=False)
-    return ref, False
+    """Returns (ref, reused). ``produce(committed)`` yields (shard, table) for every shard index in
+    order; for indices in ``committed`` it may yield ``None`` as the table (work skipped)."""
+    result = _FunctionStage(store, spec, produce, stats, schema, expected_shards).run()
+    return result.ref, result.reused
 
+
+class TableStage(ShardedStage):
+    """A one-shard stage whose table is built only when the version is not committed yet.
+
+        ref = TableStage(store, spec, lambda: (centroids_table, {"fit_rows": n})).run().ref
+    """
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, build: Callable[[], tuple[pa.Table, dict[str, Any]]]):
+        super().__init__(store, spec, expected_shards=1)
+        self.build = build
+        self._stats: dict[str, Any] = {}
+
+    def num_shards(self) -> int:
+        return 1
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        table, self._stats = self.build()
+        self.schema = table.schema
+        return table, None
+
+    def stats(self) -> dict[str, Any]:
+        return self._stats
 
 
 def write_table_artifact(store: ArtifactStore, spec: StageSpec, table: pa.Table, stats: dict[str, Any] | None = None) -> ArtifactRef:
-    """A small artifact as a single shard (quarantines, statistics, centroids)."""
-    ref, _ = write_sharded_artifact(store, spec, lambda committed: [(0, table)], (lambda: stats or {}), schema=table.schema)
-    return ref
+    """A small, already computed table as a one-shard artifact (quarantines, statistics, checkpoint tables)."""
+    return TableStage(store, spec, lambda: (table, stats or {})).run().ref
 
 
-def find_with_quarantine(store: ArtifactStore, spec: StageSpec, quarantine_spec: StageSpec) -> tuple[ArtifactRef, ArtifactRef] | None:
-    """Both committed versions of a stage that writes rows and a quarantine (published as reused), or None.
+def find_committed(store: ArtifactStore, spec: StageSpec, with_quarantine: bool = False) -> StageResult | None:
+    """The committed version of `spec` (and of its quarantine), published as reused; None if not committed.
 
-    The quarantine is committed first, so a committed output without one is a broken store: raise.
+    The reuse check of every stage, before any model is loaded or input read. The quarantine is
+    committed first, so a committed output without one is a damaged store: raise.
     """
-    found, quarantine = store.find(spec), store.find(quarantine_spec)
-    if found and quarantine:
-        stage_logger().info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
-        for ref in (found, quarantine):
+    found = store.find(spec)
+    if found is None:
+        return None
+    quarantine = None
+    if with_quarantine:
+        q_name = quarantine_name(spec.name)
+        quarantine = store.find(spec.model_copy(update={"name": q_name}))
+        if quarantine is None:
+            raise RuntimeError(f"{found} is committed but its quarantine {q_name} is not (the store is damaged)")
+    stage_logger().info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
+    for ref in (quarantine, found):
+        if ref is not None:
             publish_artifact(store, ref, reused=True)
-        return found, quarantine
-    if found:
-        raise RuntimeError(f"{found} is committed but its quarantine {quarantine_spec.name}@{quarantine_spec.fingerprint} is not")
-    return None
+    return StageResult(found, quarantine, reused=True)

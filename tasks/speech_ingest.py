@@ -46,12 +46,10 @@ from salad_core.speech_sources import (
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
-from tasks.publish import publish_artifact
-from tasks.run_context import prefect_run_context
-from tasks.sharded_stage import find_with_quarantine, write_sharded_artifact
+from tasks.sharded_stage import ShardedStage, ShardResult
 
 UTTERANCES = "utterances"
-QUARANTINE = "utterances_quarantine"
+QUARANTINE = "utterances_quarantine"  # = quarantine_name(UTTERANCES)
 SPEECH_INGEST_CODE_VERSION = stage_code_version(
     "speech-ingest-1",
     *sorted(Path(salad_core.speech_sources.__file__).parent.glob("*.py")),
@@ -67,7 +65,7 @@ class SpeechIngestOutputs(BaseModel):
     shards_written: list[int] = []
 
 
-def speech_ingest_specs(config: SpeechSourceConfig) -> tuple[StageSpec, StageSpec]:
+def speech_ingest_spec(config: SpeechSourceConfig) -> StageSpec:
     params = {**config.content_params(), "inputs": input_files(config)}
     models = {}
     if config.aligner_model_path:
@@ -76,18 +74,19 @@ def speech_ingest_specs(config: SpeechSourceConfig) -> tuple[StageSpec, StageSpe
             "aligner": f"ctc:{identity['architecture']}@{identity['files_sha256'][:16]}",
             "aligner_files_sha256": identity["files_sha256"],
         }
-    utterances = StageSpec(name=UTTERANCES, params=params, code_version=SPEECH_INGEST_CODE_VERSION, models=models)
-    return utterances, utterances.model_copy(update={"name": QUARANTINE})
+    return StageSpec(name=UTTERANCES, params=params, code_version=SPEECH_INGEST_CODE_VERSION, models=models)
 
 
-class SpeechIngestRun:
-    """One attempt at an `utterances` version, shard by shard."""
+class SpeechIngestStage(ShardedStage):
+    """Reads the source's items in order, `shard_rows` per shard; bad items go to the quarantine."""
 
-    def __init__(self, store: ArtifactStore, config: SpeechSourceConfig, quarantine_spec: StageSpec):
-        self.store, self.config = store, config
+    schema = UTTERANCE_SCHEMA
+    quarantine_schema = QUARANTINE_SCHEMA
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, config: SpeechSourceConfig):
+        super().__init__(store, spec)
+        self.config = config
         self.builder = UtteranceBuilder(config)
-        self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
-        self.quarantine_ref: ArtifactRef | None = None
         self.shards_written: list[int] = []
         self.rows_kept = self.rows_quarantined = 0
         self.audio_seconds = 0.0
@@ -95,21 +94,19 @@ class SpeechIngestRun:
         self.timings_from: Counter[str] = Counter()
         self.started = time.perf_counter()
 
-    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
+    def produce(self, committed: set[int]) -> Iterator[ShardResult]:
         items = read_items(self.config)
         shard = 0
         while True:
             chunk = list(islice(items, self.config.shard_rows))
             if not chunk and shard > 0:
                 break
-            yield shard, (None if shard in committed else self._build_shard(shard, chunk))
+            yield ShardResult(shard, None) if shard in committed else self._build_shard(shard, chunk)
             shard += 1
             if not chunk:
                 break
-        self.quarantine_ref = self.store.commit(self.quarantine_writer, shard, self.stats())
-        publish_artifact(self.store, self.quarantine_ref)
 
-    def _build_shard(self, shard: int, chunk: list) -> pa.Table:
+    def _build_shard(self, shard: int, chunk: list) -> ShardResult:
         rows, refused = [], []
         for item in chunk:
             row, bad = self.builder.build(item)
@@ -117,20 +114,19 @@ class SpeechIngestRun:
                 rows.append(row)
             else:
                 refused.append(bad)
-        if not self.quarantine_writer.is_committed(shard):
-            self.quarantine_writer.write_shard(shard, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), schema=QUARANTINE_SCHEMA)
         self.shards_written.append(shard)
         self.rows_kept += len(rows)
         self.rows_quarantined += len(refused)
         self.audio_seconds += sum(r["duration_s"] for r in rows)
         self.timings_from.update(r["timings_source"] for r in rows if r["timings_source"] is not None)
         self.reasons.update(_reason_kind(r["reason"]) for r in refused)
-        return pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA)
+        return ShardResult(
+            shard, pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA)
+        )
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
         return {
-            "shards_written_this_run": len(self.shards_written),
             "rows_kept_this_run": self.rows_kept,
             "rows_quarantined_this_run": self.rows_quarantined,
             "rows_with_word_timings_this_run": sum(self.timings_from.values()),
@@ -163,15 +159,8 @@ def _reason_kind(reason: str) -> str:
 def ingest_speech(config: SpeechSourceConfig, store_config: StoreConfig) -> SpeechIngestOutputs:
     """Read a speech corpus into `utterances` (and `utterances_quarantine`)."""
     store = ArtifactStore.open(store_config)
-    spec, quarantine_spec = speech_ingest_specs(config)
-    if found := find_with_quarantine(store, spec, quarantine_spec):
-        return SpeechIngestOutputs(utterances=found[0], quarantine=found[1], reused=True)
-    run = SpeechIngestRun(store, config, quarantine_spec)
-
-    def stats() -> dict:
-        return {**run.stats(), "quarantine": f"{QUARANTINE}@{quarantine_spec.fingerprint}"}
-
-    utterances, _ = write_sharded_artifact(store, spec, run.shards, stats, schema=UTTERANCE_SCHEMA)
+    stage = SpeechIngestStage(store, speech_ingest_spec(config), config)
+    result = stage.run()
     return SpeechIngestOutputs(
-        utterances=utterances, quarantine=run.quarantine_ref, reused=False, shards_written=run.shards_written
+        utterances=result.ref, quarantine=result.quarantine, reused=result.reused, shards_written=stage.shards_written
     )

@@ -40,9 +40,7 @@ from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
-from tasks.publish import publish_artifact
-from tasks.run_context import prefect_run_context
-from tasks.sharded_stage import find_with_quarantine, stage_logger, write_sharded_artifact, write_table_artifact
+from tasks.sharded_stage import ShardedStage, stage_logger, write_table_artifact
 from tasks.tokenize_config import TokenizeConfig
 
 TOKENIZE_CODE_VERSION = stage_code_version("tokenize-1", __file__)
@@ -174,30 +172,25 @@ def load_tokenizer(store: ArtifactStore, source: AudioInput, config: TokenizeCon
     return MimiTokenizer.load(config.mimi.model_copy(update={"weights": "auto", "weights_path": str(path)})), weights_ref
 
 
-class TokenizeRun:
-    def __init__(
-        self, store: ArtifactStore, source: AudioInput, tokenizer: MimiTokenizer, config: TokenizeConfig, quarantine_spec: StageSpec
-    ) -> None:
-        self.store, self.source, self.tokenizer, self.config = store, source, tokenizer, config
-        self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
-        self.quarantine_ref: ArtifactRef | None = None
-        self.shards_written: list[int] = []
+class TokenizeStage(ShardedStage):
+    """Shard i of the codes (and of their quarantine) from shard i of the audio."""
+
+    quarantine_schema = QUARANTINE_SCHEMA
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, source: AudioInput, tokenizer: MimiTokenizer, config: TokenizeConfig):
+        super().__init__(store, spec, source.num_shards)
+        self.source, self.tokenizer, self.config = source, tokenizer, config
+        self.schema = codes_schema(config)
         self.rows = self.rows_quarantined = 0
         self.audio_seconds = 0.0
         self.started = time.perf_counter()
 
-    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
-        num_shards = self.source.num_shards
-        for shard in range(num_shards):
-            yield shard, (None if shard in committed else self._encode_shard(shard))
-        self.quarantine_ref = self.store.commit(self.quarantine_writer, num_shards, self.stats())
-        publish_artifact(self.store, self.quarantine_ref)
+    def num_shards(self) -> int:
+        return self.source.num_shards
 
-    def _encode_shard(self, shard: int) -> pa.Table:
+    def process_shard(self, shard: int) -> tuple[pa.Table, pa.Table]:
         rows, refused = self.source.read(shard)
         with_latents = self.config.latents != "none"
-        if not self.quarantine_writer.is_committed(shard):
-            self.quarantine_writer.write_shard(shard, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), schema=QUARANTINE_SCHEMA)
         self.rows_quarantined += len(refused)
         out = []
         step = self.config.rows_per_call
@@ -222,7 +215,6 @@ class TokenizeRun:
                 )
                 self.audio_seconds += len(audio) / SAMPLE_RATE
         self.rows += len(out)
-        self.shards_written.append(shard)
         columns = {
             "id": pa.array([r["id"] for r in out], pa.string()),
             "codes": pa.array([r["codes"] for r in out], pa.list_(pa.int16())),
@@ -233,19 +225,28 @@ class TokenizeRun:
         }
         if with_latents:
             columns["latents"] = pa.array([r["latents"] for r in out], pa.list_(LATENT_TYPES[self.config.latents]))
-        return pa.table(columns, schema=codes_schema(self.config))
+        return pa.table(columns, schema=self.schema), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA)
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
         return {
             "rows_this_run": self.rows,
             "rows_quarantined_this_run": self.rows_quarantined,
-            "shards_written_this_run": len(self.shards_written),
             "audio_seconds_this_run": round(self.audio_seconds, 3),
             "wall_seconds_this_run": round(wall, 3),
             "audio_seconds_per_wall_second": round(self.audio_seconds / wall, 2) if wall > 0 else None,
             "mimi": portable_info(self.tokenizer.model_info()),
         }
+
+
+def tokenize_spec(source: AudioInput, weights_ref: ArtifactRef | None, tokenizer: MimiTokenizer, config: TokenizeConfig) -> StageSpec:
+    return StageSpec(
+        name=config.output_name,
+        params=config.content_params(),
+        code_version=TOKENIZE_CODE_VERSION,
+        parents=source.refs + ([weights_ref] if weights_ref else []),
+        models=model_entry(tokenizer.model_info()),
+    )
 
 
 @task(name="tokenize-speech")
@@ -257,26 +258,9 @@ def tokenize_speech(
     source = AudioInput(store, audio, keep)
     with tempfile.TemporaryDirectory(prefix="salad-mimi-") as tmp:
         tokenizer, weights_ref = load_tokenizer(store, source, config, Path(tmp))
-        info = tokenizer.model_info()
-        parents = source.refs + ([weights_ref] if weights_ref else [])
-        spec = StageSpec(
-            name=config.output_name,
-            params=config.content_params(),
-            code_version=TOKENIZE_CODE_VERSION,
-            parents=parents,
-            models=model_entry(info),
-        )
-        quarantine_spec = spec.model_copy(update={"name": f"{config.output_name}_quarantine"})
-        if found := find_with_quarantine(store, spec, quarantine_spec):
-            return TokenizeOutputs(codes=found[0], quarantine=found[1], weights=weights_ref, reused=True)
-        run = TokenizeRun(store, source, tokenizer, config, quarantine_spec)
-
-        def stats() -> dict:
-            return {**run.stats(), "quarantine": f"{quarantine_spec.name}@{quarantine_spec.fingerprint}"}
-
-        codes, _ = write_sharded_artifact(store, spec, run.shards, stats, schema=codes_schema(config))
+        result = TokenizeStage(store, tokenize_spec(source, weights_ref, tokenizer, config), source, tokenizer, config).run()
     return TokenizeOutputs(
-        codes=codes, quarantine=run.quarantine_ref, weights=weights_ref, reused=False, shards_written=run.shards_written
+        codes=result.ref, quarantine=result.quarantine, weights=weights_ref, reused=result.reused, shards_written=result.shards_written
     )
 
 

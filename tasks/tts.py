@@ -50,10 +50,8 @@ from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.artifact import Artifact
 from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
-from tasks.publish import publish_artifact
 from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, ray_session, start_actors
-from tasks.run_context import prefect_run_context
-from tasks.sharded_stage import find_with_quarantine, stage_logger, write_sharded_artifact
+from tasks.sharded_stage import ShardedStage, ShardResult, find_committed, stage_logger
 from tasks.tts_config import SynthesisConfig
 
 _TTS_DIR = Path(salad_core.tts.__file__).parent
@@ -84,12 +82,9 @@ def model_identity(info: dict) -> dict[str, str]:
     }
 
 
-def synthesis_specs(text: ArtifactRef, config: SynthesisConfig, info: dict, keep: list[str]) -> tuple[StageSpec, StageSpec]:
+def synthesis_spec(text: ArtifactRef, config: SynthesisConfig, info: dict, keep: list[str]) -> StageSpec:
     params = {**config.content_params(), "kept_columns": keep}
-    models = model_identity(info)
-    speech = StageSpec(name=config.output_name, params=params, code_version=SPEECH_CODE_VERSION, parents=[text], models=models)
-    quarantine = speech.model_copy(update={"name": f"{config.output_name}_quarantine"})
-    return speech, quarantine
+    return StageSpec(name=config.output_name, params=params, code_version=SPEECH_CODE_VERSION, parents=[text], models=model_identity(info))
 
 
 def input_fields(source: Artifact, config: SynthesisConfig) -> list[pa.Field]:
@@ -101,26 +96,18 @@ def input_fields(source: Artifact, config: SynthesisConfig) -> list[pa.Field]:
     return [schema.field(c) for c in config.keep_columns if c in schema.names and c not in REQUIRED_COLUMNS]
 
 
-class SynthesisRun:
-    """One attempt at a speech version: streams input rows through the pool, shard by shard."""
+class SynthesisStage(ShardedStage):
+    """Streams input rows through the actor pool; output shard i always holds the same selected rows."""
 
     def __init__(
-        self,
-        store: ArtifactStore,
-        source: Artifact,
-        config: SynthesisConfig,
-        stream: OrderedActorStream,
-        quarantine_spec: StageSpec,
-        extra: list[pa.Field],
+        self, store: ArtifactStore, spec: StageSpec, source: Artifact, config: SynthesisConfig, stream: OrderedActorStream, extra: list[pa.Field]
     ) -> None:
-        self.store, self.source, self.config, self.stream = store, source, config, stream
+        super().__init__(store, spec)
+        self.source, self.config, self.stream = source, config, stream
         self.extra = extra
         self.columns = [*REQUIRED_COLUMNS, *(f.name for f in extra)]
-        self.speech_schema = speech_schema(extra)
+        self.schema = speech_schema(extra)
         self.quarantine_schema = quarantine_schema(extra)
-        self.quarantine_writer = store.writer(quarantine_spec, prefect_run_context())
-        self.quarantine_ref: ArtifactRef | None = None
-        self.log = stage_logger()
         self.total_shards = 0
         self.rows_selected = 0
         self.shards_written: list[int] = []
@@ -149,8 +136,8 @@ class SynthesisRun:
             for start in range(0, len(rows), per_call):
                 yield shard, rows[start : start + per_call], start + per_call >= len(rows)
 
-    # -- the producer handed to write_sharded_artifact ------------------------------------------
-    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
+    # -- the stage's producer ------------------------------------------------------------------
+    def produce(self, committed: set[int]) -> Iterator[ShardResult]:
         next_shard, records = 0, []
         calls = self.stream.map(lambda actor, item: actor.run.remote(item[1]), self._calls(committed))
         for (shard, rows, last), result in calls:
@@ -159,22 +146,19 @@ class SynthesisRun:
                 continue
             for resumed in range(next_shard, shard):
                 yield self._resumed(resumed, committed)
-            yield shard, self._finish_shard(shard, records)
+            yield self._finish_shard(shard, records)
             next_shard, records = shard + 1, []
         for resumed in range(next_shard, self.total_shards):
             yield self._resumed(resumed, committed)
         if self.total_shards == 0:  # nothing selected: an empty version, still committed
             self.total_shards = 1
-            yield 0, (None if 0 in committed else self._finish_shard(0, []))
-        # the quarantine is committed before the speech version, so a speech version never lacks it
-        self.quarantine_ref = self.store.commit(self.quarantine_writer, self.total_shards, self.stats())
-        publish_artifact(self.store, self.quarantine_ref)
+            yield ShardResult(0, None) if 0 in committed else self._finish_shard(0, [])
 
-    def _resumed(self, shard: int, committed: set[int]) -> tuple[int, None]:
+    def _resumed(self, shard: int, committed: set[int]) -> ShardResult:
         if shard not in committed:
             raise RuntimeError(f"shard {shard} was neither computed nor committed (a bug in the shard order)")
         self.shards_resumed.append(shard)
-        return shard, None
+        return ShardResult(shard, None)
 
     def _records(self, rows: list[dict], result: Any) -> list[dict]:
         if isinstance(result, list):
@@ -194,19 +178,18 @@ class SynthesisRun:
             )
         return records
 
-    def _finish_shard(self, shard: int, records: list[dict]) -> pa.Table:
+    def _finish_shard(self, shard: int, records: list[dict]) -> ShardResult:
         spoken, failed = [], []
         for record in records:
             (spoken if record.pop("ok") else failed).append(record)
-        if not self.quarantine_writer.is_committed(shard):
-            table = pa.Table.from_pylist(failed, schema=self.quarantine_schema)
-            self.quarantine_writer.write_shard(shard, table, schema=self.quarantine_schema)
         self.shards_written.append(shard)
         self.rows_spoken += len(spoken)
         self.rows_quarantined += len(failed)
         self.audio_seconds += sum(r["duration_s"] for r in spoken)
         self.reasons.update(r["reason"].split(":", 1)[0] for r in failed)
-        return pa.Table.from_pylist(spoken, schema=self.speech_schema)
+        return ShardResult(
+            shard, pa.Table.from_pylist(spoken, schema=self.schema), pa.Table.from_pylist(failed, schema=self.quarantine_schema)
+        )
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
@@ -283,9 +266,9 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
     source = store.get(text)
     extra = input_fields(source, config)
     info = driver_model_info(config.tts)
-    speech_spec, quarantine_spec = synthesis_specs(source.ref, config, info, [f.name for f in extra])
-    if found := find_with_quarantine(store, speech_spec, quarantine_spec):  # before Ray: a reuse needs none
-        return SynthesisOutputs(speech=found[0], quarantine=found[1], reused=True)
+    speech_spec = synthesis_spec(source.ref, config, info, [f.name for f in extra])
+    if found := find_committed(store, speech_spec, with_quarantine=True):  # before Ray: a reuse needs none
+        return SynthesisOutputs(speech=found.ref, quarantine=found.quarantine, reused=True)
     with ray_session(config.ray) as started_here:
         pool = config.ray
         log.info(
@@ -301,19 +284,15 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
             stream = OrderedActorStream(
                 actors, pool.max_in_flight_per_actor, pool.call_timeout_s, actor_factory(RowSynthesizer, pool, *init_args)
             )
-            run = SynthesisRun(store, source, config, stream, quarantine_spec, extra)
-
-            def stats() -> dict:
-                return {**run.stats(), "quarantine": f"{quarantine_spec.name}@{quarantine_spec.fingerprint}"}
-
-            speech, _ = write_sharded_artifact(store, speech_spec, run.shards, stats, schema=run.speech_schema)
+            stage = SynthesisStage(store, speech_spec, source, config, stream, extra)
+            result = stage.run()
         finally:
             for actor in actors:
                 ray.kill(actor)
     return SynthesisOutputs(
-        speech=speech,
-        quarantine=run.quarantine_ref,
-        reused=False,
-        shards_written=run.shards_written,
-        shards_resumed=run.shards_resumed,
+        speech=result.ref,
+        quarantine=result.quarantine,
+        reused=result.reused,
+        shards_written=stage.shards_written,
+        shards_resumed=stage.shards_resumed,
     )

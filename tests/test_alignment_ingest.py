@@ -8,7 +8,7 @@ import pytest
 
 from salad_core.audio import MIMI_SAMPLE_RATE, load_audio
 from salad_core.speech_sources import SpeechItem, SpeechSourceConfig, UtteranceBuilder
-from tasks.speech_ingest import ingest_speech, speech_ingest_specs
+from tasks.speech_ingest import ingest_speech, speech_ingest_spec
 from tests.ctc_models import REAL_FRAME_RATE, save_tiny_ctc_model
 
 ingest = ingest_speech.fn
@@ -63,7 +63,7 @@ def test_rows_without_source_timings_are_aligned_and_misfits_quarantined(clips, 
 
 def test_the_aligner_model_is_in_the_fingerprint_and_its_device_is_not(clips, aligner_model, tmp_path):
     def fingerprint(**kw) -> str:
-        return speech_ingest_specs(SpeechSourceConfig(folder=str(clips), **kw))[0].fingerprint
+        return speech_ingest_spec(SpeechSourceConfig(folder=str(clips), **kw)).fingerprint
 
     with_aligner = fingerprint(aligner_model_path=str(aligner_model))
     assert with_aligner != fingerprint()

@@ -19,7 +19,7 @@ import time
 
 from salad_core.speech_sources import SpeechSourceConfig
 from storage import ArtifactStore
-from tasks.speech_ingest import ingest_speech, speech_ingest_specs
+from tasks.speech_ingest import ingest_speech, speech_ingest_spec
 from tests.conftest import REPO
 
 HANG_AT = 2  # the child commits shards 0 and 1, writes shard 2's data, then hangs until killed
@@ -40,7 +40,8 @@ def committed_files(store: ArtifactStore, name: str, fingerprint: str) -> dict[i
 
 def test_killed_speech_ingest_resumes_and_commits_each_shard_once(tmp_path, shared_data):
     config = SpeechSourceConfig(folder=str(shared_data / "real_speech"), max_seconds=1.0, shard_rows=3)
-    spec, quarantine_spec = speech_ingest_specs(config)
+    spec = speech_ingest_spec(config)
+    quarantine_spec = spec.model_copy(update={"name": "utterances_quarantine"})
     store = ArtifactStore.open(str(tmp_path / "killed"))
     writer = store.writer(spec)
     data_glob = f"{spec.name}/{spec.fingerprint}/data/*"

@@ -22,7 +22,7 @@ from salad_core.tts.rows import RowSynthesizer
 from salad_core.tts.voices import DEFAULT_ESPEAK_VOICES
 from storage import ArtifactStore
 from tasks.ray_pool import RayPoolConfig
-from tasks.tts import synthesis_specs, synthesize_speech
+from tasks.tts import synthesis_spec, synthesize_speech
 from tasks.tts_config import SynthesisConfig
 from tests.conftest import REPO
 from tests.tts_texts import short_texts, text_artifact
@@ -145,7 +145,7 @@ def test_killed_run_resumes_with_only_the_missing_shards(ray_address, tmp_path):
     )
     store = ArtifactStore.open(str(tmp_path / "killed"))
     ref = text_artifact(store, rows)
-    speech_spec, _ = synthesis_specs(ref, config, RowSynthesizer(TTSConfig()).model_info(), ["cluster"])
+    speech_spec = synthesis_spec(ref, config, RowSynthesizer(TTSConfig()).model_info(), ["cluster"])
     writer = store.writer(speech_spec)
 
     child = subprocess.Popen(
