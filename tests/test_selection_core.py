@@ -94,3 +94,10 @@ def test_paper_scale_3b_table():
     assert flops_training_throughput(3.09e9, 0.122e9, 989e12, 0.4) == pytest.approx(989e12 * 0.4 / (6 * 3.212e9 + 2 * 3.09e9))
     text = cost_markdown(estimate)
     assert "| tokenize | 143,039 h of audio |" in text and "Assumptions:" in text and "GPU (H100)" in text
+
+
+def test_speakable_cut_of_a_long_page_looks_only_at_its_opening():
+    page = "Short opening sentence here. " + "word " * 100_000 + "end."
+    assert speakable_cut(page, 10) == ("Short opening sentence here.", 4)
+    # a window that ends inside a sentence never counts the fragment as a sentence
+    assert speakable_cut("One two three. " + "x" * 500 + " four.", 5) == ("One two three.", 3)

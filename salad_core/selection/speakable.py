@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 _SPACES = re.compile(r"\s+")
+CHARS_PER_WORD_BOUND = 40  # only this many characters per allowed word are looked at: long pages cost no more than short ones
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 
@@ -36,8 +37,13 @@ def word_count(text: str) -> int:
 
 def speakable_cut(text: str | None, max_words: int) -> tuple[str, int]:
     """(the longest run of leading whole sentences with at most max_words words, its word count)."""
+    text = text or ""
+    window = text[: max_words * CHARS_PER_WORD_BOUND]
+    parts = sentences(window)
+    if len(window) < len(text) and parts:
+        parts = parts[:-1]  # the window may end inside this sentence
     kept, words = [], 0
-    for sentence in sentences(text or ""):
+    for sentence in parts:
         n = word_count(sentence)
         if words + n > max_words:
             break
