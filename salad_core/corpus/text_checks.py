@@ -49,7 +49,9 @@ def find_mojibake(text: str) -> MojibakeFix | None:
 
     Only `fix_encoding` runs: curly quotes, ligatures and the like are left as written.
     """
-    if not ftfy.is_bad(text):  # the cheap detector first: clean text (nearly all rows) costs ~0.5 ms
+    # ASCII cannot be mojibake (ftfy returns at once for it too): 61 of the 150 real FineWeb-Edu
+    # documents here skip ftfy entirely; its detector costs ~1 ms per document on the others
+    if text.isascii() or not ftfy.is_bad(text):
         return None
     result = ftfy.fix_encoding_and_explain(text)
     if result.text == text:
