@@ -50,7 +50,7 @@ def parse_arc_hf(record: dict, benchmark: str, index: int) -> McItem:
     if len(labels) != len(texts):
         raise RowError(f"{len(texts)} choice texts but {len(labels)} labels")
     return McItem(
-        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=question.strip(),
+        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=question,
         options=tuple(texts), answer=_answer_index(labels, record.get("answerKey"), benchmark),
     )
 
@@ -67,7 +67,7 @@ def parse_arc_original(record: dict, benchmark: str, index: int) -> McItem:
     if not all(isinstance(c, dict) and "text" in c and "label" in c for c in choices):
         raise RowError("a choice lacks text or label")
     return McItem(
-        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=stem.strip(),
+        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=stem,
         options=tuple(str(c["text"]) for c in choices),
         answer=_answer_index([c["label"] for c in choices], record.get("answerKey"), benchmark),
     )
@@ -114,7 +114,7 @@ def parse_piqa(record: dict, benchmark: str, index: int) -> McItem:
     except ValueError as exc:
         raise RowError(f"label {label!r} is not an integer") from exc
     return McItem(
-        id=str(record.get("id") or f"piqa-{index}"), benchmark=benchmark, context="", question=_text(record, "goal").strip(),
+        id=str(record.get("id") or f"piqa-{index}"), benchmark=benchmark, context="", question=_text(record, "goal"),
         options=(_text(record, "sol1"), _text(record, "sol2")), answer=answer,
     )
 
@@ -129,7 +129,7 @@ def _storycloze(record: dict, benchmark: str, index: int, id_key: str, sentences
         raise RowError(f"{answer_key} {answer!r} is not 1 or 2") from exc
     return McItem(
         id=str(record.get(id_key) or f"storycloze-{index}"), benchmark=benchmark,
-        context=" ".join(_text(record, k).strip() for k in sentences), question="",
+        context=" ".join(_text(record, k) for k in sentences), question="",
         options=tuple(_text(record, k) for k in quiz), answer=answer_index,
     )
 

@@ -41,14 +41,19 @@ def _template(item: McItem) -> tuple[str, str, str]:
         raise ValueError(f"item {item.id}: no prompt template for benchmark {item.benchmark!r}") from None
 
 
+def _body(item: McItem) -> str:
+    """Context and question as the source wrote them (untrimmed: the harness does not trim either)."""
+    return " ".join(part for part in (item.context or "", item.question or "") if part)
+
+
 def spoken_text(item: McItem) -> str:
     """What is read aloud: the context and the question (never the options)."""
-    return " ".join(part for part in ((item.context or "").strip(), (item.question or "").strip()) if part)
+    return " ".join(_body(item).split())
 
 
 def query_text(item: McItem) -> str:
     before, _, after = _template(item)
-    return before + spoken_text(item) + after
+    return before + _body(item) + after
 
 
 def prompt_parts(item: McItem) -> tuple[str, str, str]:
