@@ -225,3 +225,22 @@ def test_score_probe_refuses_a_checkpoint_that_does_not_fit_the_probe():
         score_probe(student, teacher, lambda text: [100] * len(text.split()), [clip], {"p0": 0}, MisalignmentConfig())
     with pytest.raises(ValueError, match="not in the probe texts"):
         score_probe(student, teacher, toy_tokenizer, [clip], {"other": 0}, MisalignmentConfig())
+
+
+def test_report_is_published_in_a_prefect_run(world, prefect_harness):
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    store, corpus, assignments, cluster_stats = world
+    mis = fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15})
+
+    @flow
+    def selection_flow():
+        out = select_texts(corpus, assignments, cluster_stats, mis, SelectionConfig(budget=Budget(kind="rows", amount=10)), store.objects.config)
+        return selection_report(out, store.objects.config)
+
+    report = selection_flow()
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["salad-selection-report"])))
+    assert found and str(report) in found[0].data and "data:image/png;base64," in found[0].data
