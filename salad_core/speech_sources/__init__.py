@@ -14,6 +14,7 @@ fetched lazily (``item.load()``) so a resumed run skips the download and decode 
 from salad_core.speech_sources.config import SpeechSourceConfig
 from salad_core.speech_sources.items import SpeechItem, WordTiming
 from salad_core.speech_sources.readers import input_files, read_items
+from salad_core.speech_sources.reasons import reason_kind
 from salad_core.speech_sources.utterances import (
     QUARANTINE_SCHEMA,
     UTTERANCE_SCHEMA,
@@ -29,4 +30,5 @@ __all__ = [
     "WordTiming",
     "input_files",
     "read_items",
+    "reason_kind",
 ]

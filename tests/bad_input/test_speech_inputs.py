@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from salad_core.audio import encode_flac, encode_wav, load_audio
-from salad_core.speech_sources import SpeechSourceConfig
+from salad_core.speech_sources import SpeechSourceConfig, reason_kind
 from tasks.speech_ingest import ingest_speech
 from tests.bad_input.helpers import assert_nothing_committed
 from tests.ctc_models import REAL_FRAME_RATE, save_tiny_ctc_model
@@ -132,3 +132,18 @@ def test_an_unreadable_transcript_file_fails_the_stage_naming_it(folder, local_s
     with pytest.raises(ValueError, match=r"transcripts.tsv: header has no column\(s\) \['file', 'text'\]"):
         ingest(SpeechSourceConfig(folder=str(folder)), local_store.objects.config)
     assert_nothing_committed(local_store, tmp_path / "store")
+
+
+def test_every_reason_counts_under_its_kind_not_its_file_or_id(folder, local_store, speech):
+    for name in ("a.wav", "a.flac", "short.wav", "tab.wav"):
+        (folder / name).write_bytes(encode_wav(speech[SR : SR + SR // 50], SR))
+    (folder / "transcripts.tsv").write_bytes(
+        b"file\ttext\n" + GOOD.encode() + b"\tIn eighteen thirteen\na.wav\tOne\na.flac\tOne\nshort.wav\tfour words right here\n"
+        b"tab.wav\tpart\tmore\nlatin.wav\tcaf\xe9\nabsent.wav\tWords\n"
+    )
+    out = ingest(SpeechSourceConfig(folder=str(folder)), local_store.objects.config)
+    kinds = sorted(reason_kind(r["reason"]) for r in local_store.get(out.quarantine).to_table().to_pylist())
+    assert kinds == [
+        "duplicate id", "duplicate id", "file not found", "implausible clip", "malformed transcript line",
+        "transcript line is not UTF-8",
+    ]
