@@ -1,0 +1,193 @@
+"""Prefect task: one training stage (Stage I or Stage II) run by the `deepspeed` launcher.
+
+    from tasks.train import train_stage, SourceRefs
+    out = train_stage(TrainConfig.preset("tiny"), {"natural": SourceRefs(codes=codes, transcripts=utterances),
+                      "text": SourceRefs(corpus=corpus)}, teacher_ref, store_config)                    # Stage I
+    out2 = train_stage(TrainConfig.preset("tiny", stage=2), {...natural, synthetic, text...}, teacher_ref,
+                       store_config, parent=out.pre_decay)                                             # Stage II
+    out.final, out.pre_decay, out.metrics      # ArtifactRefs (checkpoint, checkpoint, train_metrics)
+
+The task plans the run (its identity = config + exact data artifacts + teacher + parent checkpoint
++ world size, see tasks/checkpoint_store.RunIdentity); when the final checkpoint and the metrics of
+that identity are committed it returns them without training. Otherwise it writes a job file and
+runs `deepspeed --num_gpus N --module tasks.train_worker --job <file>` in its own process group
+(on CPU the launcher starts N gloo processes), streams its log, and reports progress. A run that
+was killed resumes from its newest committed checkpoint when the task runs again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections import deque
+from pathlib import Path
+
+from prefect import task
+from pydantic import BaseModel, Field
+
+from salad_core.training.config import TrainConfig
+from salad_core.training.rows import TrainingDataError
+from salad_core.training.trainer import checkpoint_steps
+from storage import ArtifactRef, ArtifactStore, StoreConfig
+from tasks.checkpoint_store import CHECKPOINT, RunIdentity, SourceRefs
+from tasks.progress import StageProgress
+from tasks.publish import publish_artifact
+from tasks.sharded_stage import stage_logger
+from tasks.train_worker import TrainJob
+
+REPO = Path(__file__).resolve().parent.parent
+__all__ = ["SourceRefs", "TrainOutputs", "plan_run", "run_training", "train_stage"]
+
+
+class TrainOutputs(BaseModel):
+    final: ArtifactRef
+    pre_decay: ArtifactRef | None = Field(None, description="Stage I: the checkpoint taken just before the LR decay.")
+    metrics: ArtifactRef
+    reused: bool
+
+
+def _tokenizer_of(store: ArtifactStore, teacher: ArtifactRef) -> ArtifactRef:
+    parents = [p for p in store.get(teacher).manifest.parents if p.name == "tokenizer"]
+    if len(parents) != 1:
+        raise ValueError(f"{teacher} does not name exactly one tokenizer parent")
+    return parents[0]
+
+
+def _mimi_of(store: ArtifactStore, codes: ArtifactRef) -> tuple[ArtifactRef | None, str]:
+    manifest = store.get(codes).manifest
+    if "mimi" not in manifest.models:
+        raise TrainingDataError(f"{codes} names no Mimi model in its manifest: not a codes artifact of tasks/tokenize.py")
+    weights = [p for p in manifest.parents if "safetensors" in {f["name"] for f in store.get(p).manifest.schema_fields}]
+    return (weights[0] if weights else None), manifest.models["mimi"]
+
+
+def plan_run(
+    store: ArtifactStore,
+    config: TrainConfig,
+    data: dict[str, SourceRefs],
+    teacher: ArtifactRef,
+    parent: ArtifactRef | None = None,
+) -> RunIdentity:
+    """The run's identity, with the input checks that need only manifests (fail before launching)."""
+    data = {name: SourceRefs.model_validate(s) for name, s in data.items()}
+    for src in config.mixture:
+        refs = data.get(src.name)
+        if refs is None or not refs.refs():
+            raise TrainingDataError(f"mixture source {src.name!r} has no data artifacts (an empty mixture source)")
+        for ref in refs.refs():
+            if store.get(ref).num_rows == 0:
+                raise TrainingDataError(f"mixture source {src.name!r}: {ref} has no rows (an empty mixture source)")
+    mimi = {}
+    for src in config.mixture:
+        if src.kind == "speech":
+            if data[src.name].codes is None:
+                raise TrainingDataError(f"speech source {src.name!r} has no codes artifact")
+            mimi[src.name] = _mimi_of(store, data[src.name].codes)
+    if len({m[1] for m in mimi.values()}) > 1:
+        raise TrainingDataError(f"speech sources were tokenized by different Mimi weights: {({k: v[1] for k, v in mimi.items()})}")
+    mimi_weights, mimi_model = next(iter(mimi.values()), (None, None))
+    if parent is not None:
+        parent_manifest = store.get(parent).manifest
+        if parent_manifest.name != CHECKPOINT:
+            raise ValueError(f"parent {parent} is not a training checkpoint")
+        if mimi_model and parent_manifest.models.get("mimi") not in (None, mimi_model):
+            raise TrainingDataError(f"codes made by {mimi_model}, but {parent} was trained on codes of {parent_manifest.models['mimi']}")
+        if parent_manifest.params["train"]["num_codebooks"] != config.num_codebooks:
+            raise TrainingDataError(f"{parent} reads {parent_manifest.params['train']['num_codebooks']} codebooks, the config {config.num_codebooks}")
+        if config.stage == 1:
+            raise ValueError("a parent checkpoint is for Stage II (stage=2)")
+    return RunIdentity(config=config, data=data, teacher=teacher, tokenizer=_tokenizer_of(store, teacher), mimi_weights=mimi_weights,
+                       mimi_model=mimi_model, parent=parent, world_size=config.num_procs)
+
+
+def find_outputs(store: ArtifactStore, run: RunIdentity) -> TrainOutputs | None:
+    kinds = checkpoint_steps(run.config)
+    final = store.find(run.checkpoint_spec(run.config.steps, "final"))
+    metrics = store.find(run.metrics_spec())
+    if final is None or metrics is None:
+        return None
+    pre = [s for s, k in kinds.items() if k == "pre_decay"]
+    pre_decay = store.find(run.checkpoint_spec(pre[0], "pre_decay")) if pre else None
+    return TrainOutputs(final=final, pre_decay=pre_decay, metrics=metrics, reused=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launcher_command(job_file: Path, num_procs: int, port: int) -> list[str]:
+    deepspeed = Path(sys.executable).with_name("deepspeed")
+    return [str(deepspeed), "--num_gpus", str(num_procs), "--master_addr", "127.0.0.1", "--master_port", str(port),
+            "--module", "tasks.train_worker", "--job", str(job_file)]
+
+
+def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -> subprocess.Popen:
+    """Start the launcher for `run` (its own process group); the caller waits on it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    job_file = workdir / "job.json"
+    job_file.write_text(TrainJob(run=run, store=store_config, workdir=str(workdir)).model_dump_json())
+    threads = str(run.config.cpu_threads or os.cpu_count())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+           "SALAD_TRAIN_WATCH": "1", "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(launcher_command(job_file, run.config.num_procs, _free_port()), cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
+    """Run the launcher to completion, streaming its output; raise with its last lines if it fails."""
+    log = log or stage_logger()
+    store = ArtifactStore.open(store_config)
+    progress = StageProgress(run.checkpoint_spec(run.config.steps, "final").model_copy(update={"name": "train"}), run.config.steps)
+    tail: deque[str] = deque(maxlen=40)
+    with tempfile.TemporaryDirectory(prefix="salad-train-") as tmp:
+        proc = start_training(store_config, run, Path(tmp))
+        try:
+            for line in proc.stdout:
+                line = line.rstrip()
+                tail.append(line)
+                if line.startswith("SALAD_PROGRESS"):
+                    progress.advance(int(line.split()[2]))
+                elif any(key in line for key in ("step ", "checkpoint", "eval", "resuming", "metrics", "Error", "error")):
+                    log.info("%s", line)
+            code = proc.wait()
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    if code != 0:
+        raise RuntimeError(f"training launcher exited with {code} (committed checkpoints are kept; a rerun resumes):\n" + "\n".join(tail))
+    progress.finish()
+    del store
+
+
+@task(name="train-stage")
+def train_stage(
+    config: TrainConfig,
+    data: dict[str, SourceRefs],
+    teacher: ArtifactRef,
+    store_config: StoreConfig,
+    parent: ArtifactRef | None = None,
+) -> TrainOutputs:
+    """Train one stage (or reuse it); returns the checkpoint and metrics refs."""
+    store = ArtifactStore.open(store_config)
+    log = stage_logger()
+    run = plan_run(store, config, data, teacher, parent)
+    if (found := find_outputs(store, run)) is not None:
+        log.info("training stage %d: %s and %s exist: reused, nothing trained", config.stage, found.final, found.metrics)
+        for ref in filter(None, (found.final, found.pre_decay, found.metrics)):
+            publish_artifact(store, ref, reused=True)
+        return found
+    run_training(store_config, run, log)
+    found = find_outputs(store, run)
+    if found is None:
+        raise RuntimeError("the launcher exited cleanly but the final checkpoint or metrics are not committed")
+    for ref in filter(None, (found.final, found.pre_decay, found.metrics)):
+        publish_artifact(store, ref)
+    return found.model_copy(update={"reused": False})
