@@ -340,3 +340,41 @@ def clusters_to_regenerate(
     store = ArtifactStore.open(store_config)
     before = read_misalignment(store, previous).m if previous is not None else None
     return clusters_to_redo(read_misalignment(store, current).m, before, delta, clusters)
+
+
+def selection_subset(selection: ArtifactRef, clusters: list[int], store_config: StoreConfig) -> ArtifactRef:
+    """The rows of `selection` in `clusters` only (artifact ``selection_redo``): what selective
+    regeneration synthesises again, while every other cluster's speech stays as committed."""
+    store = ArtifactStore.open(store_config)
+    wanted = sorted({int(c) for c in clusters})
+    if not wanted:
+        raise ValueError("no cluster to regenerate: give at least one cluster id")
+    spec = StageSpec(name="selection_redo", params={"clusters": wanted}, code_version=SELECT_CODE_VERSION, parents=[selection])
+    existing = store.find(spec)
+    if existing:
+        publish_artifact(store, existing, reused=True)
+        return existing
+    table = store.get(selection).to_table()
+    present = set(table.column("cluster").to_pylist())
+    absent = [c for c in wanted if c not in present]
+    rows = table.filter(pc.is_in(table.column("cluster"), pa.array(wanted, pa.int32())))
+    return write_table_artifact(store, spec, rows, {"clusters": wanted, "clusters_without_rows": absent, "rows": rows.num_rows})
+
+
+def preflight_cost(workload, throughputs=None, devices: dict[str, int] | None = None, max_device_hours: float | None = None,
+                   override: bool = False):
+    """Estimate, log and publish the cost before synthesis and training start; refuse beyond the
+    budget unless `override` (salad_core.selection.cost.check_budget raises CostOverBudget)."""
+    from salad_core.selection.cost import MEASURED_CPU, check_budget, cost_markdown, estimate_cost
+
+    estimate = estimate_cost(workload, throughputs or MEASURED_CPU, devices)
+    text = cost_markdown(estimate)
+    stage_logger().info("cost estimate before launch:\n%s", text)
+    if in_prefect_run():
+        from prefect.artifacts import create_markdown_artifact
+
+        budget = "no budget set" if max_device_hours is None else f"budget {max_device_hours:,.1f} device-hours{' (overridden)' if override else ''}"
+        create_markdown_artifact(f"## Cost and ETA before launch ({budget})\n\n{text}", key="salad-cost-estimate",
+                                 description="audio hours, compute per stage and storage, from measured throughputs")
+    check_budget(estimate, max_device_hours, override)
+    return estimate

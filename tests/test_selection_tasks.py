@@ -244,3 +244,30 @@ def test_report_is_published_in_a_prefect_run(world, prefect_harness):
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["salad-selection-report"])))
     assert found and str(report) in found[0].data and "data:image/png;base64," in found[0].data
+
+
+def test_selection_subset_holds_only_the_clusters_to_redo(world):
+    from tasks.select import selection_subset
+
+    store, corpus, assignments, cluster_stats = world
+    cfg = store.objects.config
+    out = select_texts.fn(corpus, assignments, cluster_stats, None, SelectionConfig(gamma=0, budget=Budget(kind="rows", amount=40)), cfg)
+    full = store.get(out.selection).to_table()
+    redo = store.get(selection_subset(out.selection, [1, 7], cfg))
+    assert set(redo.to_table().column("cluster").to_pylist()) == {1}
+    assert redo.num_rows == full.column("cluster").to_pylist().count(1) > 0
+    assert redo.manifest.stats["clusters_without_rows"] == [7]
+    with pytest.raises(ValueError, match="no cluster to regenerate"):
+        selection_subset(out.selection, [], cfg)
+
+
+def test_preflight_cost_refuses_beyond_the_budget_unless_overridden():
+    from salad_core.selection.cost import CostOverBudget, Workload
+    from tasks.select import preflight_cost
+
+    workload = Workload(docs_to_embed=0, natural_speech_hours=10.0, synthetic_speech_hours=1.0, train_tokens=3.6e6)
+    estimate = preflight_cost(workload, max_device_hours=100)
+    assert estimate.device_hours == pytest.approx(11 / 29.2 + 0.45 + 0.5)
+    with pytest.raises(CostOverBudget, match="exceed the budget of 1.0"):
+        preflight_cost(workload, max_device_hours=1.0)
+    assert preflight_cost(workload, max_device_hours=1.0, override=True).device_hours > 1.0
