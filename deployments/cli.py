@@ -6,6 +6,7 @@
     salad run speech --set speech.kind=folder --set speech.folder=/data/clips   # natural speech → Mimi codes
     salad artifacts list
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
+    salad artifacts verify [--repair]            # every file against its manifest's hashes
     salad lineage corpus --json
     salad config show --preset 3b
 
@@ -194,6 +195,19 @@ def artifacts_gc(store: Optional[str] = StoreOpt, grace_hours: float = typer.Opt
     """Remove uncommitted leftovers of crashed writers (committed data is never touched)."""
     removed = _store(store).gc(grace_hours * 3600)
     console.print(f"removed {len(removed)} uncommitted file(s)")
+
+
+@artifacts_app.command("verify")
+def artifacts_verify(
+    ref: Optional[str] = typer.Argument(None, help="NAME or NAME@FINGERPRINT (default: every committed version)"),
+    repair: bool = typer.Option(False, "--repair", help="Move damaged versions aside; their stages rebuild them on the next run."),
+    store: Optional[str] = StoreOpt,
+) -> None:
+    """Check every version's files against its manifest (sizes and sha256); exit 1 naming each damaged one."""
+    report = _store(store).verify(ref, repair=repair)
+    typer.echo(report.text())
+    if report.damaged:
+        raise typer.Exit(1)
 
 
 @clusters_app.command("report")

@@ -144,6 +144,7 @@ class ArtifactStore:
         manifest unedited); a damaged version raises DamagedArtifact naming its files.
         """
         name, fp = self.resolve(ref)
+        self._manifest_cache.pop(f"{name}/{fp}", None)  # served data is checked against the stored manifest
         manifest = self.manifest(name, fp)
         problems = check_version(self.objects, manifest, full=False)
         if problems:
