@@ -22,6 +22,11 @@ probe texts (their documents are never selected, so Stage II does not train on i
 ``selection_report`` writes ``selection_report`` (markdown + PNG: M(c) with intervals and top
 terms, P_web vs P_target, expected vs realised counts, effective sample size, entropy, drift from
 the previous selection version) and publishes it in the Prefect UI.
+
+Selective regeneration: ``clusters_to_regenerate`` (by id, or |ΔM(c)| > delta between two
+misalignment versions) and ``selection_subset`` (those clusters' rows, as ``selection_redo``, for
+synthesis). Before paying: ``preflight_cost(Workload(...), max_device_hours=...)`` logs and
+publishes the estimate and raises CostOverBudget beyond the budget unless ``override``.
 """
 
 from __future__ import annotations
