@@ -147,3 +147,25 @@ def test_every_reason_counts_under_its_kind_not_its_file_or_id(folder, local_sto
         "duplicate id", "duplicate id", "file not found", "implausible clip", "malformed transcript line",
         "transcript line is not UTF-8",
     ]
+
+
+def test_an_emilia_sample_in_two_tars_is_kept_once_and_the_copy_names_both(tmp_path, local_store, shared_data):
+    import io
+    import json
+    import tarfile
+
+    mp3 = (shared_data / "real_speech" / "common_voice_en_651325.mp3").read_bytes()
+    meta = json.dumps({"id": "EN_B00000_S00001_W000000", "text": "Hello there.", "speaker": "S1", "language": "en"}).encode()
+    for shard in ("EN-B000000.tar", "EN-B000001.tar"):
+        with tarfile.open(tmp_path / shard, "w") as tar:
+            for name, data in (("EN_B00000_S00001_W000000.mp3", mp3), ("EN_B00000_S00001_W000000.json", meta)):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    out = ingest(SpeechSourceConfig(kind="emilia", paths=[str(tmp_path / "*.tar")]), local_store.objects.config)
+    assert [r["id"] for r in local_store.get(out.utterances).to_table(columns=["id"]).to_pylist()] == ["EN_B00000_S00001_W000000"]
+    (copy,) = local_store.get(out.quarantine).to_table().to_pylist()
+    assert copy["reason"] == (
+        "duplicate id 'EN_B00000_S00001_W000000': EN-B000001.tar:EN_B00000_S00001_W000000.mp3 repeats the id first seen at "
+        "EN-B000000.tar:EN_B00000_S00001_W000000.mp3"
+    )
