@@ -26,6 +26,7 @@ from salad_core.corpus.fineweb_reader import SourceFile, iter_fineweb_batches
 from salad_core.corpus.fineweb_schema import FINEWEB_SCHEMA
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.corpus.row_checks import QUARANTINE_EXTRA, RowChecker
+from salad_core.corpus.text_checks import MOJIBAKE_DETECTOR
 
 QUARANTINE_SCHEMA = pa.schema(list(FINEWEB_SCHEMA) + [pa.field(n, t) for n, t in QUARANTINE_EXTRA])
 BUNDLED_SOURCE = "bundled://salad/v1"
@@ -125,7 +126,7 @@ class CorpusIngest:
             "rows_filtered": dict(self.checker.filtered),
             "rows_repaired": dict(self.checker.repaired),
             "repaired_ids_first": list(self.checker.repaired_ids),
-            "mojibake": self.config.mojibake,
+            "mojibake": f"{self.config.mojibake} ({MOJIBAKE_DETECTOR})",
             "rows_per_file": self.rows_per_file,
             **({"empty_corpus_warning": self.empty_reason()} if self.rows_kept == 0 else {}),
         }

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import ftfy
 
+MOJIBAKE_DETECTOR = f"ftfy {ftfy.__version__} fix_encoding"  # recorded in the ingest stats
+
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
 

@@ -62,7 +62,7 @@ def test_mojibake_repair_keeps_the_fixed_text_and_records_it(tmp_path, local_sto
     assert kept[rows[4]["id"]] == original + FIXED_TAIL and quarantine == {}
     stats = corpus.manifest.stats
     assert stats["rows_repaired"] == {"mojibake repaired by ftfy": 1} and stats["repaired_ids_first"] == [rows[4]["id"]]
-    assert stats["mojibake"] == "repair"
+    assert stats["mojibake"] == "repair (ftfy 6.3.1 fix_encoding)"
     assert {i: t for i, t in kept.items() if i != rows[4]["id"]} == {r["id"]: r["text"] for r in rows if r["id"] != rows[4]["id"]}
 
 
