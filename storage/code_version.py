@@ -5,16 +5,28 @@ Two different things, kept apart on purpose:
   implement the stage (plus an explicit version string to force a bump), so editing the stage
   invalidates its outputs while committing unrelated code does not;
 * the repository's *git commit*, recorded in the manifest for provenance only.
+
+A hand-written list of files goes stale: a stage that hashed only its own task file kept reusing
+codes after ``salad_core/mimi`` changed. ``module_code_version`` therefore derives the list from
+the code: the project modules a stage module imports, transitively, found by parsing the source
+(``ast``; nothing is imported, so storage stays free of the modules it reads). Known limits: a
+module loaded by name at run time (``importlib.import_module("...")``) is not seen; a stage that
+does that lists the module in ``also``.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import subprocess
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PACKAGES = ("salad_core", "storage", "tasks")
 
 
 def source_hash(*modules: ModuleType | str | Path) -> str:
@@ -26,6 +38,98 @@ def source_hash(*modules: ModuleType | str | Path) -> str:
 
 def stage_code_version(version: str, *modules: ModuleType | str | Path) -> str:
     return f"{version}+{source_hash(*modules)}" if modules else version
+
+
+def module_code_version(
+    version: str,
+    module: str,
+    exclude: Iterable[str] = (),
+    also: Iterable[str] = (),
+    packages: Iterable[str] = PROJECT_PACKAGES,
+    root: Path | str = REPO_ROOT,
+) -> str:
+    """``version`` + a hash of every project module ``module`` imports, transitively.
+
+    E.g. ``module_code_version("tokenize-2", "tasks.tokenize", exclude=["salad_core.clustering.report"])``.
+    ``exclude`` names presentation-only modules (or whole packages): they are neither hashed nor
+    followed. ``also`` adds modules the stage loads by name. Only modules of ``packages`` under
+    ``root`` count; the standard library and third-party packages are pinned elsewhere.
+    """
+    root = Path(root).resolve()
+    files = module_closure([module, *also], exclude=exclude, packages=packages, root=root)
+    digest = hashlib.sha256()
+    for path in files:  # sorted: relative path and content, so a moved module counts too
+        digest.update(f"{path.relative_to(root).as_posix()}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return f"{version}+{digest.hexdigest()[:12]}"
+
+
+def module_closure(
+    modules: Iterable[str],
+    exclude: Iterable[str] = (),
+    packages: Iterable[str] = PROJECT_PACKAGES,
+    root: Path | str = REPO_ROOT,
+) -> list[Path]:
+    """Source files of ``modules`` and of every project module they import, transitively (sorted).
+
+    Importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too, so those count.
+    """
+    root, packages, exclude = Path(root).resolve(), tuple(packages), tuple(exclude)
+
+    def excluded(name: str) -> bool:
+        return any(name == e or name.startswith(e + ".") for e in exclude)
+
+    def in_project(name: str) -> bool:
+        return name.split(".", 1)[0] in packages and not excluded(name)
+
+    seen: dict[str, Path] = {}
+    todo = list(modules)
+    for name in todo:
+        if name not in seen and excluded(name):
+            raise ValueError(f"module {name!r} is both asked for and excluded")
+    while todo:
+        name = todo.pop()
+        if name in seen or not in_project(name):
+            continue
+        path = _module_file(root, name)
+        if path is None:
+            raise ValueError(f"module {name!r} has no source file under {root} (expected {name.replace('.', '/')}.py or a package)")
+        seen[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages' __init__.py
+        todo += [m for m in _imports(path, name, is_package=path.name == "__init__.py") if in_project(m) and _module_file(root, m)]
+    return sorted(set(seen.values()))
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    base = root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path, name: str, is_package: bool) -> set[str]:
+    """Module names a source file may import: ``import a.b``, ``from a import b`` (a, a.b), relative forms."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        raise ValueError(f"cannot parse {path} to find its imports: {exc}") from exc
+    package = name if is_package else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            if base:
+                found.add(base)
+            found.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names if alias.name != "*")
+    return found
 
 
 @lru_cache(maxsize=1)
