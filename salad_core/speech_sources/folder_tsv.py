@@ -6,9 +6,12 @@ The format, exactly:
 * Fields are separated by TAB and never quoted: transcripts may contain quotes, but **no tab**.
   Every line has exactly as many fields as the header (an empty field is nothing between two
   tabs). A line with another count has a tab inside a field, or a field missing; which one is
-  unknowable (``x.wav<TAB>part one<TAB>part two`` under ``file text speaker`` would otherwise put
-  "part two" into `speaker`), so the line is quarantined (``malformed transcript line``) naming
-  the file, the line number and the field counts.
+  unknowable (``x.wav<TAB>part one<TAB>part two<TAB>LJ`` under ``file text speaker`` used to
+  become text "part one", speaker "part two"), so the line is quarantined (``malformed transcript
+  line``) naming the file, the line number and the field counts. A line that drops its speaker
+  field is refused the same way, which is what keeps the rule decidable: were short lines padded,
+  ``x.wav<TAB>part one<TAB>part two`` could be either a speakerless line with a tab in its text or
+  a correct one.
 * A line that is not valid UTF-8 is quarantined (``transcript line is not UTF-8``) naming the
   file, the line and the byte offset; the other lines are read as usual.
 * The item id is the file name without its extension, so a clip keeps its id whatever format it

@@ -53,10 +53,12 @@ def test_a_tab_inside_a_transcript_quarantines_the_line_naming_file_and_line(fol
                             "(a tab inside a field, or a field missing)"}
 
 
-def test_a_tab_inside_a_transcript_without_speaker_is_not_read_as_the_speaker(folder, local_store):
+def test_a_line_missing_a_field_is_quarantined_not_padded(folder, local_store):
     (folder / "x.wav").write_bytes((folder / GOOD).read_bytes())
-    kept, reasons = run(folder, local_store, f"file\ttext\tspeaker\n{GOOD}\tIn eighteen thirteen\tLJ\nx.wav\tpart one\tpart two\tLJ\n")
-    assert reasons["x"].startswith("malformed transcript line: transcripts.tsv:3:") and kept == ["LJ002-0020"]
+    kept, reasons = run(folder, local_store, f"file\ttext\tspeaker\n{GOOD}\tIn eighteen thirteen\tLJ\nx.wav\tonly the text\n")
+    assert kept == ["LJ002-0020"]
+    assert reasons == {"x": "malformed transcript line: transcripts.tsv:3: 2 tab-separated fields, the header has 3 "
+                            "(a tab inside a field, or a field missing)"}
 
 
 def test_a_non_utf8_line_is_quarantined_naming_file_and_line_and_the_rest_is_read(folder, local_store):
