@@ -93,4 +93,10 @@ class DistillModule(nn.Module):
         self.distill = distill
 
     def forward(self, batch: DistillBatch) -> DistillLoss:
-        return batch_loss(self.student, self.teacher, batch, self.distill)
+        out = batch_loss(self.student, self.teacher, batch, self.distill)
+        if not bool(batch.speech_mask.any()):
+            # A text-only batch leaves the adapter out of the graph. Every parameter must get a
+            # gradient on every micro-batch (zero here): ZeRO reduces gradients bucket by bucket
+            # and all processes must reduce the same ones, whatever batch kind each drew.
+            out.loss = out.loss + 0.0 * sum(p.sum() for p in self.student.adapter.parameters())
+        return out
