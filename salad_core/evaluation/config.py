@@ -12,7 +12,7 @@ YAML (under the pipeline's `eval:` section):
         - {name: bundled_mc, n_items: 280, seed: 0}
         - {name: arc_challenge, paths: [/data/arc/ARC-Challenge/test-*.parquet]}
         - {name: piqa, paths: [/data/piqa/valid.jsonl], labels_path: /data/piqa/valid-labels.lst}
-      scoring: {n_shots: 5, max_positions: 2048, batch_size: 16, seed: 1234, speech_markers: false}
+      scoring: {n_shots: 5, max_positions: 2048, batch_size: 16, seed: 1234, device: cpu}
 """
 
 from __future__ import annotations
@@ -75,8 +75,10 @@ class EvalConfig(BaseModel):
     max_positions: int = Field(default=2048, ge=32, description="Context budget: shots + item + the longest option.")
     seed: int = Field(default=1234, description="Seeds each item's shot choice (with the item id).")
     batch_size: int = Field(default=16, ge=1, description="Option sequences per forward pass.")
-    speech_markers: bool = Field(
-        default=False, description="Wrap the spoken question in <|speech_start|>/<|speech_end|> (as in training, if used)."
+    speech_markers: bool | None = Field(
+        default=None,
+        description="Wrap the spoken question in <|speech_start|>/<|speech_end|>; None: as the checkpoint was trained "
+        "(its use_speech_markers).",
     )
     views: list[Literal["teacher_text", "student_text", "student_speech"]] = Field(
         default_factory=lambda: ["teacher_text", "student_text", "student_speech"], description="Which views to score."
