@@ -326,7 +326,7 @@ def publish_selection_report(store: ArtifactStore, report: ArtifactRef) -> None:
     image = base64.b64encode(row["png"]).decode()
     create_markdown_artifact(
         f"## Selection ({report})\n\n![selection](data:image/png;base64,{image})\n\n{row['markdown']}",
-        key="salad-selection-report",
+        key="salad-selection-overview",  # not prefect_key(REPORT): that key holds the manifest summaries
         description="M(c) with intervals, P_web vs P_target, expected vs realised, ESS, entropy, drift",
     )
 

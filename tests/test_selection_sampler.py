@@ -63,10 +63,10 @@ def test_budget_respected_within_one_item(kind_cost):
 def test_reproducible_from_the_seed_and_without_replacement():
     plan = target_plan(SIZES, M, gamma=5.0)
     ids, clusters, costs = corpus(SIZES)
-    a = draw_selection(plan, build_pools(ids, clusters, costs, seed=1), budget=800, seed=1)
-    b = draw_selection(plan, build_pools(ids[::-1], clusters[::-1], costs[::-1], seed=1), budget=800, seed=1)
-    rows_a = [ids[build_pools(ids, clusters, costs, 1)[c].rows[p]] for c, p in a.picks]
-    rows_b = [ids[::-1][build_pools(ids[::-1], clusters[::-1], costs[::-1], 1)[c].rows[p]] for c, p in b.picks]
+    pools_a, pools_b = build_pools(ids, clusters, costs, seed=1), build_pools(ids[::-1], clusters[::-1], costs[::-1], seed=1)
+    a, b = draw_selection(plan, pools_a, budget=800, seed=1), draw_selection(plan, pools_b, budget=800, seed=1)
+    rows_a = [ids[pools_a[c].rows[p]] for c, p in a.picks]
+    rows_b = [ids[::-1][pools_b[c].rows[p]] for c, p in b.picks]
     assert rows_a == rows_b  # same texts whatever order the corpus arrives in
     assert len(set(rows_a)) == len(rows_a)
     c = draw_selection(plan, build_pools(ids, clusters, costs, seed=2), budget=800, seed=2)

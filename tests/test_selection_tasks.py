@@ -242,7 +242,7 @@ def test_report_is_published_in_a_prefect_run(world, prefect_harness):
 
     report = selection_flow()
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["salad-selection-report"])))
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["salad-selection-overview"])))
     assert found and str(report) in found[0].data and "data:image/png;base64," in found[0].data
 
 
