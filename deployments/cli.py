@@ -1,14 +1,16 @@
 """The ``salad`` command: run flows, inspect artifacts and their lineage.
 
-    salad demo                                   # the whole pipeline on the embedded default
+    salad demo                                   # the whole SALAD method on the embedded default
+    salad run salad --set selection.gamma=0      # any flow of deployments/registry.py, with overrides
     salad run ingest --preset tiny --set ingest.limit=500
     salad run tts --set tts.limit=20             # synthesise + gate a sample of the corpus (Ray)
-    salad run speech --set speech.kind=folder --set speech.folder=/data/clips   # natural speech → Mimi codes
+    salad run natural-speech --set natural_speech.kind=folder --set natural_speech.folder=/data/clips
     salad artifacts list
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
     salad artifacts verify [--repair]            # every file against its manifest's hashes
     salad lineage corpus --json
     salad config show --preset 3b
+    salad --debug …                              # errors print as one line; --debug shows the traceback
 
 The store is ``--store`` or ``$SALAD_STORE`` or ``./salad-store`` (an ``s3://bucket/prefix`` works).
 """
@@ -26,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -56,7 +59,7 @@ def _store(uri: Optional[str]) -> ArtifactStore:
 # -- running ------------------------------------------------------------------------------------
 @app.command()
 def run(
-    flow_name: str = typer.Argument(..., help="pipeline | ingest | tts | speech"),
+    flow_name: str = typer.Argument(..., help="salad | pipeline | ingest | tts | natural-speech | regenerate (deployments/registry.py)"),
     preset: str = PresetOpt,
     overrides: Optional[list[str]] = SetOpt,
     store: Optional[str] = StoreOpt,
@@ -92,36 +95,30 @@ def shard_progress_bar():
 
 
 def _run_flow(flow_name: str, cfg) -> dict:
-    if flow_name == "pipeline":
-        from flows.pipeline import pipeline_flow
+    """Run a flow of the registry (deployments/registry.py) with its parameters taken from `cfg`."""
+    from deployments.registry import deployable, flow_arguments
 
-        result = pipeline_flow(cfg).model_dump(mode="json")
-    elif flow_name == "ingest":
-        from flows.ingest_flow import ingest_flow
-
-        result = {"ingest": ingest_flow(cfg.ingest, cfg.store).model_dump(mode="json")}
-    elif flow_name == "tts":
-        from flows.tts_flow import tts_flow
-
-        result = tts_flow(cfg.ingest, cfg.tts, cfg.gate, cfg.store).model_dump(mode="json")
-    elif flow_name == "speech":
-        from flows.speech_flow import speech_flow
-
-        if cfg.speech is None:
-            raise typer.BadParameter("the speech flow needs a source, e.g. --set speech.kind=folder --set speech.folder=/data/clips")
-        result = speech_flow(cfg.speech, cfg.tokenize, cfg.store).model_dump(mode="json")
-    else:
-        raise typer.BadParameter(f"unknown flow {flow_name!r}: choose pipeline, ingest, tts or speech")
-    return result
+    try:
+        flow = deployable(flow_name).load_flow()
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    args = flow_arguments(flow, cfg)
+    missing = [name for name, value in args.items() if value is None]
+    if missing:
+        raise typer.BadParameter(
+            f"the {flow_name} flow needs {', '.join(missing)}, e.g. --set {missing[0]}.kind=folder --set {missing[0]}.folder=/data/clips"
+        )
+    result = flow(**args)
+    return result.model_dump(mode="json") if isinstance(result, BaseModel) else {"result": result}
 
 
 @app.command()
 def demo(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
-    """The whole pipeline on the embedded default, then what it stored."""
-    run("pipeline", preset, overrides, store)
+    """The whole SALAD method on the embedded default, then what it stored and the evaluation table."""
+    run("salad", preset, overrides, store)
     cfg = _config(preset, overrides, store)
     artifacts_list(cfg.store.uri)
-    lineage("teacher", cfg.store.uri, as_json=False)
+    lineage("eval_results", cfg.store.uri, as_json=False)
 
 
 # -- inspecting ---------------------------------------------------------------------------------
@@ -238,7 +235,37 @@ def config_show(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt
 
 
 def main() -> None:
-    app()
+    """The `salad` entry point: an error prints as its one clear line (the traceback with --debug)."""
+    import sys
+
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        print("aborted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the one place errors become a message for a person
+        if debug:
+            raise
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error (typer's own click exceptions)
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        print(one_line_error(exc), file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def one_line_error(exc: BaseException) -> str:
+    """`error: <type>: <first line>` plus the stage note, if any (`salad … --debug` shows the traceback)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("stage ")]
+    text = f"error: {type(exc).__name__}: {lines[0] if lines else ''}"
+    if notes:
+        text += f"\n  ({notes[0]})"
+    return text + "\n  (run again with --debug for the traceback)"
 
 
 if __name__ == "__main__":

@@ -47,16 +47,39 @@ class Deployable:
         return getattr(importlib.import_module(module), attr)
 
 
-# One line per deployable flow. (The SALAD, training and evaluation flows join here as they land.)
+# One line per flow: its deployment (UI form, schedule) and `salad run <name>` both come from here.
 DEPLOYABLES: tuple[Deployable, ...] = (
-    Deployable("pipeline", "flows.pipeline.pipeline_flow", "Every stage built so far, in order; reuses unchanged versions."),
+    Deployable("salad", "flows.salad_flow.salad_flow", "The whole method: data, Stage I, probe, M(c), γ-selection, Stage II, evaluation."),
+    Deployable("pipeline", "flows.pipeline.pipeline_flow", "The data half: corpus, clusters, teacher, Stage I speech; reuses unchanged versions."),
+    Deployable("evaluate", "flows.evaluate_flow.evaluate_flow", "Score checkpoints on spoken multiple-choice benchmarks: teacher/student on text, student on speech, the gap."),
     Deployable("ingest", "flows.ingest_flow.ingest_flow", "Ingest web text (bundled or FineWeb-Edu) into the corpus artifact."),
+    Deployable("tts", "flows.tts_flow.tts_flow", "Synthesise and gate speech for a seeded sample of the corpus (Ray actor pool)."),
+    Deployable("natural-speech", "flows.speech_flow.speech_flow", "Natural speech (folder + TSV, LibriHeavy, Emilia) → utterances → Mimi codes."),
     Deployable(
         "regenerate",
         "deployments.regenerate.regenerate_flow",
         "Data regeneration: the pipeline on schedule, skipping unchanged inputs by fingerprint, with a what-changed report.",
     ),
 )
+
+
+def deployable(name: str) -> Deployable:
+    for item in DEPLOYABLES:
+        if item.name == name:
+            return item
+    raise KeyError(f"unknown flow {name!r}; known: {', '.join(d.name for d in DEPLOYABLES)}")
+
+
+def flow_arguments(flow, config: PipelineConfig) -> dict[str, Any]:
+    """The flow's parameters taken from ``config`` by name: ``config`` is the whole configuration,
+    a section's name (``ingest``, ``store``, ``natural_speech``, ...) that section."""
+    args: dict[str, Any] = {}
+    for name in inspect.signature(flow.fn).parameters:
+        if name == "config":
+            args[name] = config
+        elif name in PipelineConfig.model_fields:
+            args[name] = getattr(config, name)
+    return args
 
 
 class ScheduleSettings(BaseModel):
@@ -105,14 +128,10 @@ def default_parameters(flow, config: PipelineConfig) -> dict[str, Any]:
     config = config.model_copy(deep=True)
     if not config.store.is_s3:
         config.store.uri = os.path.abspath(os.path.expanduser(config.store.uri))
-    values = config.model_dump(mode="json")
-    params: dict[str, Any] = {}
-    for name in inspect.signature(flow.fn).parameters:
-        if name == "config":
-            params[name] = values
-        elif name in values:
-            params[name] = values[name]
-    return params
+    return {
+        name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        for name, value in flow_arguments(flow, config).items()
+    }
 
 
 def build_deployments(config: PipelineConfig, settings: DeploymentSettings | None = None, work_pool: bool = True) -> list:

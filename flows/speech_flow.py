@@ -6,7 +6,7 @@ real checkpoint is in the Hugging Face cache):
     .venv/bin/python -c "from flows.speech_flow import *; speech_flow(SpeechSourceConfig(kind='emilia', paths=['s3://b/EN/*.tar']))"
 then look at the result:
     salad artifacts show utterances
-    salad artifacts show codes
+    salad artifacts show natural_codes
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ class SpeechFlowOutputs(BaseModel):
     tokenize: TokenizeOutputs
 
 
-@flow(name="salad-speech", log_prints=True)
+@flow(name="salad-natural-speech", log_prints=True)
 def speech_flow(
-    source: SpeechSourceConfig,
+    natural_speech: SpeechSourceConfig,
     tokenize: TokenizeConfig = TokenizeConfig(),
     store: StoreConfig = StoreConfig(),
 ) -> SpeechFlowOutputs:
     """Ingest a speech corpus into `utterances` and tokenize it into Mimi `codes`."""
-    ingested = ingest_speech(source, store)
-    codes = tokenize_speech(ingested.utterances, tokenize, store)
+    ingested = ingest_speech(natural_speech, store)
+    codes = tokenize_speech(ingested.utterances, tokenize.model_copy(update={"output_name": "natural_codes"}), store)
     refs = [ingested.utterances, ingested.quarantine, codes.codes, codes.quarantine, *([codes.weights] if codes.weights else [])]
-    publish_lineage_overview(ArtifactStore.open(store), refs, "salad-speech")
+    publish_lineage_overview(ArtifactStore.open(store), refs, "salad-natural-speech")
     return SpeechFlowOutputs(ingest=ingested, tokenize=codes)
 
 

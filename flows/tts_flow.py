@@ -2,7 +2,7 @@
 
 Run it (offline, CPU, about a minute; Ray starts locally and stops afterwards):
     .venv/bin/python -m flows.tts_flow                       # 20 texts into ./salad-store
-    .venv/bin/python -c "from flows.tts_flow import *; tts_flow(synthesis=SynthesisConfig(limit=100))"
+    .venv/bin/python -c "from flows.tts_flow import *; tts_flow(tts=SynthesisConfig(limit=100))"
 then look at the result:
     salad artifacts show speech_gated
     salad artifacts show speech_gate_quarantine
@@ -38,13 +38,13 @@ class TTSFlowOutputs(BaseModel):
 @flow(name="salad-tts", log_prints=True)
 def tts_flow(
     ingest: IngestConfig = DEMO_INGEST,
-    synthesis: SynthesisConfig = DEMO_SYNTHESIS,
+    tts: SynthesisConfig = DEMO_SYNTHESIS,
     gate: QualityGateConfig = QualityGateConfig(),
     store: StoreConfig = StoreConfig(),
 ) -> TTSFlowOutputs:
     """Ingest the bundled corpus, speak a seeded sample of its texts, and gate the audio."""
     corpus = ingest_corpus(ingest, store)
-    speech = synthesize_speech(corpus.corpus, synthesis, store)
+    speech = synthesize_speech(corpus.corpus, tts, store)
     gated = gate_speech(speech.speech, gate, store)
     refs = [corpus.corpus, speech.speech, speech.quarantine, gated.gated, gated.quarantine]
     publish_lineage_overview(ArtifactStore.open(store), refs, "salad-tts")

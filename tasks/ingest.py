@@ -15,6 +15,7 @@ import salad_core.corpus
 from salad_core.corpus.fineweb_reader import resolve_paths
 from salad_core.corpus.ingest import QUARANTINE_SCHEMA, CorpusIngest
 from salad_core.corpus.ingest_config import IngestConfig
+from salad_core.corpus.text_checks import MOJIBAKE_DETECTOR
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
 from tasks.sharded_stage import ShardedStage, ShardResult
@@ -37,8 +38,9 @@ def ingest_specs(config: IngestConfig) -> tuple[StageSpec, StageSpec, list]:
     params["inputs"] = [f.as_param() for f in files]
     if config.source == "bundled":
         params.pop("paths")
-    corpus = StageSpec(name=CORPUS, params=params, code_version=INGEST_CODE_VERSION)
-    quarantine = StageSpec(name=QUARANTINE, params=params, code_version=INGEST_CODE_VERSION)
+    models = {"mojibake_detector": MOJIBAKE_DETECTOR}  # an ftfy upgrade may judge rows differently: a new version
+    corpus = StageSpec(name=CORPUS, params=params, code_version=INGEST_CODE_VERSION, models=models)
+    quarantine = StageSpec(name=QUARANTINE, params=params, code_version=INGEST_CODE_VERSION, models=models)
     return corpus, quarantine, files
 
 

@@ -43,6 +43,7 @@ from salad_core.speech_sources import (
     UtteranceBuilder,
     input_files,
     read_items,
+    reason_kind,
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.code_version import stage_code_version
@@ -119,7 +120,7 @@ class SpeechIngestStage(ShardedStage):
         self.rows_quarantined += len(refused)
         self.audio_seconds += sum(r["duration_s"] for r in rows)
         self.timings_from.update(r["timings_source"] for r in rows if r["timings_source"] is not None)
-        self.reasons.update(_reason_kind(r["reason"]) for r in refused)
+        self.reasons.update(reason_kind(r["reason"]) for r in refused)
         return ShardResult(
             shard, pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA)
         )
@@ -142,17 +143,6 @@ class SpeechIngestStage(ShardedStage):
         if self.config.aligner_model_path:
             return f"from the source when it has them, else forced aligner {self.config.aligner_model_path}"
         return "from the source only; no forced aligner configured"
-
-
-def _reason_kind(reason: str) -> str:
-    if reason.startswith("forced alignment failed"):
-        return "forced alignment failed"
-    for kind in ("empty transcript", "file not found", "incomplete sample", "not a usable MonoCut", "recording not found"):
-        if kind in reason:
-            return kind
-    if "into the cut" in reason:  # libriheavy.read_range: "the recording ends 3.2 s into the cut of 5 s"
-        return "recording shorter than the cut"
-    return "undecodable audio" if reason.startswith("cannot decode audio") else "other"
 
 
 @task(name="ingest-speech")

@@ -23,7 +23,7 @@ class TokenizeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mimi: MimiConfig = Field(default_factory=MimiConfig, description="Weights, codebooks, device and batching of Mimi.")
-    output_name: str = Field(default="codes", description="Artifact name of the codes.")
+    output_name: str = Field(default="natural_codes", description="Artifact name of the codes (the flows name each: natural_codes, stage1_speech_codes, ...).")
     weights_name: str = Field(default="mimi_weights", description="Artifact name of fitted random weights.")
     weights_artifact: str | None = Field(
         default=None,

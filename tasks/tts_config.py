@@ -26,7 +26,7 @@ class SynthesisConfig(BaseModel):
 
     tts: TTSConfig = Field(default_factory=TTSConfig, description="Backend (espeak-ng default, Kokoro), voices, seed.")
     ray: RayPoolConfig = Field(default_factory=RayPoolConfig, description="Ray cluster and actor pool (not fingerprinted).")
-    output_name: str = Field(default="speech", description="Artifact name of the audio; failures go to '<name>_quarantine'.")
+    output_name: str = Field(default="synthetic_speech", description="Artifact name of the audio; failures go to '<name>_quarantine'.")
     limit: int | None = Field(default=None, ge=1, description="Speak at most this many rows (None: all).")
     sample_seed: int | None = Field(
         default=None,

@@ -20,4 +20,4 @@ def test_speech_flow_ingests_and_tokenizes(prefect_harness, shared_data, tmp_pat
     codes = ArtifactStore.open(store).get(out.tokenize.codes)
     assert codes.num_rows == ArtifactStore.open(store).get(out.ingest.utterances).num_rows == 4  # two of the first 6 have no transcript
     assert [p.name for p in codes.manifest.parents if p.name == "utterances"] == ["utterances"]
-    assert codes.manifest.run_context.get("flow_name") == "salad-speech"
+    assert codes.manifest.run_context.get("flow_name") == "salad-natural-speech"

@@ -20,7 +20,7 @@ def test_flow_speaks_gates_and_the_cli_shows_it(prefect_harness, tmp_path):
 
     store_config = StoreConfig(uri=str(tmp_path / "store"))
     synthesis = SynthesisConfig(limit=20, sample_seed=0, shard_rows=8, ray=RayPoolConfig(local_num_cpus=2, n_actors=2))
-    out = tts_flow(ingest=IngestConfig(bundled_docs=60), synthesis=synthesis, store=store_config)
+    out = tts_flow(ingest=IngestConfig(bundled_docs=60), tts=synthesis, store=store_config)
     assert not ray.is_initialized()  # the task started Ray, so it stopped it
 
     store = ArtifactStore.open(store_config)
@@ -39,10 +39,10 @@ def test_flow_speaks_gates_and_the_cli_shows_it(prefect_harness, tmp_path):
     assert store.get(out.gate.gated).manifest.stats["asr"].startswith("not run")
 
     runner = CliRunner()
-    shown = runner.invoke(app, ["artifacts", "show", "speech", "--store", store_config.uri])
+    shown = runner.invoke(app, ["artifacts", "show", "synthetic_speech", "--store", store_config.uri])
     assert shown.exit_code == 0, shown.output
     compact = "".join(shown.output.split())  # rich wraps long lines at the terminal width
     assert out.synthesis.speech.fingerprint in compact and "audio:binary" in compact
     assert "word_timings:list<element:struct<word:string,start:double,end:double>>" in compact
     listed = runner.invoke(app, ["artifacts", "list", "--store", store_config.uri])
-    assert all(name in listed.output for name in ("speech", "speech_quarantine", "speech_gated", "speech_gate_quarantine"))
+    assert all(name in listed.output for name in ("synthetic_speech", "synthetic_speech_quarantine", "synthetic_speech_gated", "synthetic_speech_gate_quarantine"))

@@ -1,0 +1,89 @@
+"""Flow: the whole SALAD method, data to evaluation table, on one configuration.
+
+Run it (the embedded default, on CPU; `make demo` does this in a loopback-only namespace):
+    salad demo
+    salad run salad --preset tiny --set selection.gamma=0        # the uniform baseline
+
+What runs, each step reused when its fingerprint is committed (a failed run resumes at the step
+and shard where it stopped):
+    ingest → embed → cluster                         D_web and its domains (P_web(c))
+    ingest → tokenizer → teacher                     the frozen text LLM Q_φ
+    Stage I data → Stage I                           natural speech (or, on the embedded default,
+                                                     synthetic speech of a narrow URL slice) + text replay
+    probe → synthesise → gate → Mimi → M(c)          per-cluster misalignment with the pre-decay checkpoint
+    γ-sample → synthesise → gate → Mimi → Stage II   speech only where the model disagrees with the teacher
+    evaluation                                       teacher-text / student-text / student-speech and the gap,
+                                                     for Stage I pre-decay, Stage I final and Stage II
+Synthesis runs on selections only (the Stage I slice, the probe, the γ-selection, the benchmark's
+spoken parts), never on the whole corpus. All speech shares one Mimi tokenizer: the first
+tokenization fits random codebooks when no real weights are cached, the others reuse them.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+from pydantic import BaseModel
+
+from flows.config import PipelineConfig
+from flows.evaluate_flow import EvaluationOutputs, evaluate_checkpoints
+from flows.pipeline import PipelineOutputs, data_stages
+from flows.spoken import SpokenOutputs, speak
+from storage import ArtifactRef, ArtifactStore
+from tasks.checkpoint_store import SourceRefs
+from tasks.misalignment import score_misalignment
+from tasks.probe import build_probe_texts
+from tasks.publish import publish_lineage_overview
+from tasks.select import SelectionOutputs, select_texts, selection_report
+from tasks.train import TrainOutputs, train_stage
+
+
+class SaladOutputs(BaseModel):
+    data: PipelineOutputs
+    stage1: TrainOutputs
+    probe_texts: ArtifactRef
+    probe: SpokenOutputs
+    misalignment: ArtifactRef
+    selection: SelectionOutputs
+    selected_speech: SpokenOutputs
+    stage2: TrainOutputs
+    evaluation: EvaluationOutputs
+
+
+@flow(name="salad", log_prints=True)
+def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
+    """Run the whole method in order; returns references to every artifact made (or reused)."""
+    store = config.store
+    data = data_stages(config)
+    corpus, cluster, teacher, mimi = data.ingest.corpus, data.cluster, data.teacher.teacher, data.mimi_weights()
+    natural, text = data.stage1_speech(), SourceRefs(corpus=corpus)
+    stage1 = train_stage(config.stage1, {"natural": natural, "text": text}, teacher, store)
+
+    # active selection: M(c) on the probe with the pre-decay checkpoint, then γ-weighted sampling
+    probe_texts = build_probe_texts(corpus, cluster.assignments, config.probe, store)
+    probe = speak(probe_texts, "probe_speech", config.tts, config.gate, config.tokenize, store, mimi)
+    scored_with = stage1.pre_decay or stage1.final
+    misalignment = score_misalignment(
+        scored_with, probe.codes.codes, probe.speech.speech, probe_texts, config.misalignment, store
+    )
+    selection = select_texts(
+        corpus, cluster.assignments, cluster.stats, misalignment, config.selection, store,
+        probe_speech=probe.speech.speech, gate_clusters=probe.gate.clusters, probe_texts=probe_texts,
+    )
+    selection_report(selection, store)
+    selected = speak(selection.selection, "selected_speech", config.tts, config.gate, config.tokenize, store, mimi)
+
+    # Stage II from the pre-decay checkpoint on natural / selected synthetic / text
+    stage2 = train_stage(
+        config.stage2, {"natural": natural, "synthetic": selected.source(), "text": text}, teacher, store, parent=scored_with
+    )
+
+    checkpoints = {"stage1_pre_decay": scored_with, "stage1_final": stage1.final, "stage2_final": stage2.final}
+    evaluation = evaluate_checkpoints(checkpoints, config.evaluation, config.tts, config.tokenize, mimi, store)
+
+    finals = [*data.finals(), misalignment, selection.selection, stage2.final, stage2.metrics, evaluation.results]
+    publish_lineage_overview(ArtifactStore.open(store), finals, "salad")
+    print(evaluation.table_markdown)
+    return SaladOutputs(
+        data=data, stage1=stage1, probe_texts=probe_texts, probe=probe, misalignment=misalignment, selection=selection,
+        selected_speech=selected, stage2=stage2, evaluation=evaluation,
+    )
