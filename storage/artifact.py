@@ -44,9 +44,15 @@ class Artifact:
         yield from self.dataset().to_batches(batch_size=batch_size, columns=columns)
 
     def read_shard(self, shard: int, columns: list[str] | None = None) -> pa.Table:
-        """One shard, checked against its record (rows, columns) so a swapped file is named, not misread."""
+        """One shard, checked against its record (rows, columns) so a swapped file is named, not misread.
+
+        On S3 the read is retried through a gateway restart (``StoreConfig.retry_for_s``).
+        """
         if not 0 <= shard < len(self.manifest.shards):
             raise IndexError(f"{self.ref} has shards 0..{len(self.manifest.shards) - 1}, not {shard}")
+        return self.objects.retrying_read(self.shard_paths()[shard], lambda: self._read_checked(shard, columns))
+
+    def _read_checked(self, shard: int, columns: list[str] | None) -> pa.Table:
         record = self.manifest.shards[shard]
         where = f"{record.file} (shard {shard})"
         try:

@@ -40,6 +40,7 @@ T = TypeVar("T")
 UPLOAD_SECONDS_PER_MIB = 1.0  # an attempt that moves a large file gets this much extra time
 FIRST_BACKOFF_S = 0.25
 MAX_BACKOFF_S = 15.0
+ARROW_NETWORK_ERRORS = ("NETWORK_CONNECTION", "curlCode", "Timeout was reached", "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "SLOW_DOWN", "HTTP status 5")
 TRANSIENT_ERRNOS = {errno.ECONNRESET, errno.ECONNREFUSED, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EPIPE, errno.EHOSTUNREACH}
 
 
@@ -89,6 +90,8 @@ def is_transient(exc: BaseException) -> bool:
             return True  # aiohttp.ClientError: server disconnected, payload cut short, ...
         if isinstance(seen, OSError) and seen.errno in TRANSIENT_ERRNOS:
             return True
+        if isinstance(seen, OSError) and any(m in str(seen) for m in ARROW_NETWORK_ERRORS):
+            return True  # pyarrow's S3 client reports network failures as a plain OSError
         seen = seen.__cause__ or seen.__context__
     return False
 
@@ -164,7 +167,8 @@ class ObjectStore:
             "secret_key": s["secret"],
             "connect_timeout": min(timeout, 10.0),
             "request_timeout": timeout,
-            "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=10),
+            # a few quick retries inside pyarrow; longer outages are ridden out by retrying_read
+            "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=3),
         }
         if endpoint:
             scheme, _, host = endpoint.partition("://")
@@ -261,6 +265,10 @@ class ObjectStore:
         info = self._bounded("a HEAD", key, self.fs._info, self.path(key)) if self.config.is_s3 else self.fs.info(self.path(key))
         mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
         return mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime or 0.0)
+
+    def retrying_read(self, key: str, read: Callable[[], T]) -> T:
+        """A read through pyarrow (after its own quick retries) retried for ``retry_for_s`` like every S3 call."""
+        return self._retrying("a read", key, read) if self.config.is_s3 else read()
 
     def read_parquet_schema(self, key: str):
         import pyarrow.parquet as pq

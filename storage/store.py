@@ -94,7 +94,10 @@ class ArtifactStore:
         key = f"{spec.name}/{spec.fingerprint}"
         if not self.objects.exists(f"{key}/{MANIFEST_FILE}"):
             return None
-        check = self._check(spec.name, spec.fingerprint, full=self.objects.config.verify_on_reuse == "hash")
+        try:
+            check = self._check(spec.name, spec.fingerprint, full=self.objects.config.verify_on_reuse == "hash")
+        except ArtifactNotFound:
+            return None  # moved aside by someone else between the two calls
         if check.status == "damaged":
             check.moved_to = self.move_aside(spec.name, spec.fingerprint, check.problems)
             log.warning("not reusing %s: %s", key, check.line())

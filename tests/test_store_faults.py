@@ -134,3 +134,13 @@ def test_a_gateway_that_never_answers_fails_clearly_within_the_bound(moto_endpoi
     message = str(failure.value)
     assert url in message and "store.timeout_s=1" in message and "store.retry_for_s=2" in message
     assert ("HEAD" if call == "find" else "conditional PUT") in message
+
+
+def test_a_shard_read_rides_out_more_failures_than_pyarrow_retries(moto_endpoint):
+    with FaultProxy(moto_endpoint.endpoint_url) as proxy:
+        store = store_via(moto_endpoint, proxy.endpoint_url, uuid.uuid4().hex[:12], timeout_s=5, retry_for_s=60)
+        _, ref = write_three(store)
+        art = store.get(ref)
+        fault = proxy.add(Fault("HEAD", r"/data/000001-", "status:503", times=10))
+        assert art.read_shard(1).column("x").to_pylist() == [1000 + j for j in range(50)]
+        assert fault.hits == 10  # far more than pyarrow's own 3 attempts: the store's retry carried the read

@@ -189,6 +189,8 @@ def test_verify_repair_moves_damaged_versions_aside(local_store):
     report = local_store.verify(repair=True)
     assert [(v.name, v.status, bool(v.moved_to)) for v in report.versions] == [("corpus", "damaged", True), ("embeddings", "ok", False)]
     assert local_store.names() == ["embeddings"] and local_store.verify().damaged == []
+    assert local_store.gc(grace_seconds=0) == []  # a version moved aside is evidence, not a leftover
+    assert local_store.objects.glob(f"corpus/{SPEC.fingerprint}.damaged-*/manifest.json")
 
 
 def test_cli_verify_exits_non_zero_naming_each_damaged_version(local_store):
