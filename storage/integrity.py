@@ -14,6 +14,7 @@ every shard's commit record.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Literal
 
 import pyarrow as pa
@@ -21,9 +22,10 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
 from storage.filesystem import ObjectStore
-from storage.manifest import Manifest, ShardRecord, manifest_digest, shard_record_key
+from storage.manifest import MANIFEST_FILE, Manifest, ShardRecord, manifest_digest, shard_record_key, validate_fingerprint, validate_name
 
 Status = Literal["ok", "damaged", "unverifiable"]
+DAMAGED_NOTE = "DAMAGED.json"
 VERIFY_HINT = "`salad artifacts verify --repair` moves it aside; the stage that made it rebuilds it on its next run"
 
 
@@ -143,3 +145,30 @@ def _check_records(objects: ObjectStore, version_key: str, shards: list[ShardRec
         if record.model_dump(exclude=skip) != s.model_dump(exclude=skip):
             problems.append(f"{name} does not agree with manifest.json about shard {s.shard}")
     return problems
+
+
+def move_version_aside(objects: ObjectStore, name: str, fingerprint: str, problems: list[str]) -> str:
+    """Move a damaged version folder to ``<name>/<fingerprint>.damaged-<utc>/`` with a DAMAGED.json; returns it.
+
+    Out of every listing and never reused, kept for a person to inspect; the fingerprint's folder
+    is free again, so the stage that made the version rebuilds it from scratch. On S3 (no rename)
+    everything is copied first, then deleted commit records first and the manifest last: a crash
+    part-way leaves either the damaged version (found again next time) or an uncommitted folder
+    without commit records, never a version that looks intact.
+    """
+    key = f"{validate_name(name)}/{validate_fingerprint(fingerprint)}"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    dest = f"{key}.damaged-{stamp}"
+    note = json.dumps({"artifact": f"{name}@{fingerprint}", "problems": problems, "moved_at": stamp}, indent=2).encode()
+    if not objects.config.is_s3:
+        objects.rename_local(key, dest)
+        objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
+        return dest
+    files = objects.find(key)
+    for f in files:
+        objects.copy(f, dest + f[len(key):])
+    objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
+    order = {"shards": 0, "data": 1}
+    for f in sorted(files, key=lambda f: (order.get(f[len(key) + 1:].split("/")[0], 2), f.endswith(MANIFEST_FILE))):
+        objects.delete(f)
+    return dest

@@ -18,12 +18,10 @@ listing, kept for a person to inspect, and the stage rebuilds the version.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -33,14 +31,13 @@ from storage.code_version import git_revision
 from storage.config import StoreConfig
 from storage.filesystem import ObjectStore
 from storage.fingerprint import fingerprint
-from storage.integrity import DamagedArtifact, VerifyReport, VersionCheck, check_version, parse_manifest
+from storage.integrity import DamagedArtifact, VerifyReport, VersionCheck, check_version, move_version_aside, parse_manifest
 from storage.lineage import LineageNode, downstream, upstream
 from storage.manifest import MANIFEST_FILE, ArtifactRef, Manifest, scrub_secrets, validate_fingerprint, validate_name
 from storage.writer import ArtifactWriter
 
 log = logging.getLogger("salad.storage")
 VERSION_FOLDER = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}/[0-9a-f]{16}$")  # not <fp>.damaged-…, not _runs/…
-DAMAGED_NOTE = "DAMAGED.json"
 
 
 class ArtifactNotFound(LookupError):
@@ -219,28 +216,9 @@ class ArtifactStore:
         return VerifyReport(store=self.uri, versions=checks)
 
     def move_aside(self, name: str, fingerprint: str, problems: list[str]) -> str:
-        """Move a damaged version out of the way (out of listings and reuse); returns where it went.
-
-        On S3 (no rename) everything is copied first, then deleted records first and manifest
-        last: a crash part-way leaves either the damaged version (found again next time) or an
-        uncommitted folder without commit records, never a version that looks intact.
-        """
-        key = f"{validate_name(name)}/{validate_fingerprint(fingerprint)}"
-        dest = f"{key}.damaged-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%fZ')}"
-        self._manifest_cache.pop(key, None)
-        note = json.dumps({"artifact": f"{name}@{fingerprint}", "problems": problems, "moved_at": dest.rsplit("-", 1)[1]}, indent=2).encode()
-        if not self.objects.config.is_s3:
-            self.objects.rename_local(key, dest)
-            self.objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
-            return dest
-        files = self.objects.find(key)
-        for f in files:
-            self.objects.copy(f, dest + f[len(key):])
-        self.objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
-        order = {"shards": 0, "data": 1}
-        for f in sorted(files, key=lambda f: (order.get(f[len(key) + 1:].split("/")[0], 2), f.endswith(MANIFEST_FILE))):
-            self.objects.delete(f)
-        return dest
+        """Move a damaged version out of the way (out of listings and reuse); returns where it went."""
+        self._manifest_cache.pop(f"{name}/{fingerprint}", None)
+        return move_version_aside(self.objects, name, fingerprint, problems)
 
     # -- lineage -------------------------------------------------------------------------------
     def upstream(self, ref: ArtifactRef | str) -> LineageNode:

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storage.filesystem import AlreadyExists, ObjectStore
-from storage.integrity import DamagedArtifact, check_version, parse_manifest
+from storage.integrity import DamagedArtifact, check_version, move_version_aside, parse_manifest
 from storage.manifest import MANIFEST_FILE, SHARD_DIGITS, ArtifactRef, Manifest, ShardRecord, shard_record_key
 
 
@@ -220,7 +220,14 @@ class ArtifactWriter:
             if size != s.bytes:
                 bad.append(f"shard {s.shard}: {s.file} " + ("is missing" if size is None else f"has {size} bytes, {s.bytes} recorded"))
         if bad:
-            raise IncompleteArtifact(f"{self.version_key}: not committed, files named by shard records are wrong: " + "; ".join(bad[:10]))
+            # The records cannot be trusted, and being create-if-absent they cannot be replaced in
+            # place: move the folder aside so that a re-run writes the version from scratch.
+            name, fp = self.version_key.split("/")
+            moved = move_version_aside(self.objects, name, fp, bad)
+            raise IncompleteArtifact(
+                f"{self.version_key}: not committed, files named by shard records are wrong: {'; '.join(bad[:10])}; "
+                f"the folder was moved aside to {moved}, a re-run rebuilds the version from scratch"
+            )
 
     def _read_record(self, shard: int) -> ShardRecord | None:
         try:

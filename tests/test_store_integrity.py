@@ -215,3 +215,20 @@ def test_cli_verify_exits_non_zero_naming_each_damaged_version(local_store):
     repaired = runner.invoke(app, ["artifacts", "verify", "--repair", "--store", local_store.uri])
     assert repaired.exit_code == 1 and repaired.output.count("moved aside to") == 2
     assert runner.invoke(app, ["artifacts", "verify", "--store", local_store.uri]).exit_code == 0
+
+
+def test_a_commit_record_naming_a_missing_file_is_never_committed_and_a_rerun_rebuilds(any_store):
+    from storage import IncompleteArtifact
+
+    writer = any_store.writer(SPEC)
+    for i, t in enumerate(shards()):
+        writer.write_shard(i, t)
+    lost = any_store.objects.glob(f"corpus/{SPEC.fingerprint}/data/000001-*")[0]
+    any_store.objects.delete(lost)  # what the old lost-reply bug did
+    with pytest.raises(IncompleteArtifact, match=rf"shard 1: {lost.split('/', 2)[2]} is missing; the folder was moved aside to corpus/{SPEC.fingerprint}\.damaged-"):
+        any_store.commit(writer, 2)
+    assert any_store.find(SPEC) is None and any_store.names() == []
+    rerun = any_store.writer(SPEC)
+    assert rerun.committed_shards() == set()  # nothing half-trusted is left to resume from
+    assert write(any_store).fingerprint == SPEC.fingerprint
+    assert any_store.get("corpus").to_table().column("x").to_pylist() == list(range(157))
