@@ -288,7 +288,12 @@ def selection_report(outputs: SelectionOutputs, store_config: StoreConfig, previ
         counts = {int(c): n for c, n in manifest.stats["realised"].items()}
         previous_counts = {int(c): n for c, n in store.get(previous).manifest.stats["realised"].items()} if previous else None
         summary = selection_summary(plan, counts, previous_counts)
-        intervals = read_misalignment(store, outputs.misalignment).intervals if outputs.misalignment else {}
+        intervals = {}
+        if outputs.misalignment:
+            scores = read_misalignment(store, outputs.misalignment)
+            intervals = scores.intervals
+            if plan.gamma == 0:  # not used to draw (nor a parent of the selection), still worth seeing next to P_web
+                plan.m = np.asarray([scores.m.get(int(c), np.nan) for c in plan.clusters])
         terms_table = store.get(outputs.cluster_stats).to_table(columns=["cluster", "top_terms"])
         terms = dict(zip(terms_table.column("cluster").to_pylist(), terms_table.column("top_terms").to_pylist()))
         markdown = selection_markdown(plan, summary, intervals, terms)

@@ -115,7 +115,9 @@ def test_gamma_zero_is_p_web_and_drift_is_measured_from_the_previous_version(wor
     stats = store.get(out.selection).manifest.stats
     shares = store.get(cluster_stats).to_table().column("share").to_pylist()
     assert [stats["clusters"][str(c)]["p_target"] for c in range(3)] == shares  # bit for bit
-    report_ref = selection_report(out, cfg)
+    mis = fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15})
+    report_ref = selection_report(out.model_copy(update={"misalignment": mis}), cfg)
+    assert "| 1 | 0.2000 | [0.1800, 0.2200] |" in store.get(report_ref).to_table().column("markdown")[0].as_py()  # M(c) shown at gamma = 0 too
     figures = store.get(report_ref).manifest.stats
     assert figures["previous"] == str(first.selection) and 0 < figures["drift_tv"] <= 1
     assert figures["effective_sample_size"] == pytest.approx(20.0)  # gamma = 0: every weight is 1
