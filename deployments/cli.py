@@ -9,6 +9,7 @@
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
     salad artifacts verify [--repair]            # every file against its manifest's hashes
     salad lineage corpus --json
+    salad quarantine list                        # every quarantined row of the store, with its stage and reason
     salad config show --preset 3b
     salad --debug …                              # errors print as one line; --debug shows the traceback
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from deployments.quarantine_cli import app as quarantine_app  # noqa: E402
 from deployments.ui_cli import app as ui_app  # noqa: E402
 from deployments.ui_cli import cli_config as _config  # noqa: E402
 from storage import ArtifactNotFound, ArtifactStore, StoreConfig  # noqa: E402
@@ -44,6 +46,7 @@ clusters_app = typer.Typer(help="Look at the web-text clusters.", no_args_is_hel
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(clusters_app, name="clusters")
 app.add_typer(ui_app, name="ui")
+app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(config_app, name="config")
 console = Console()
 
