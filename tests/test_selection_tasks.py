@@ -18,7 +18,7 @@ from salad_core.model import AdapterConfig, SpeechAdapter, SpeechLM, llm_from_co
 from salad_core.objective import FrozenTeacher
 from salad_core.selection.config import Budget, MisalignmentConfig, ProbeConfig, SelectionConfig
 from storage import ArtifactStore, StageSpec
-from tasks.misalignment import MISALIGNMENT, MISALIGNMENT_SCHEMA, NO_CLIP, read_misalignment, score_probe
+from tasks.misalignment import MISALIGNMENT, MISALIGNMENT_SCHEMA, NO_CLIP, score_probe
 from tasks.probe import build_probe_texts
 from tasks.select import clusters_to_regenerate, select_texts, selection_report
 from tasks.sharded_stage import write_table_artifact
