@@ -210,7 +210,11 @@ def select_texts(
     clusters, shards, rows, words, tokens = candidates.arrays()
     costs = costs_for(config, words, tokens, words_per_second)
     pools = build_pools(candidates.ids, clusters, costs, config.seed)
-    drawn = draw_selection(plan, pools, budget_in_cost_units(config), config.seed, config.allow_short_corpus)
+    try:
+        drawn = draw_selection(plan, pools, budget_in_cost_units(config), config.seed, config.allow_short_corpus)
+    except ValueError as error:
+        unit = "seconds of speech" if config.budget.kind == "hours" else config.budget.kind
+        raise ValueError(f"selection.budget = {config.budget.amount:g} {config.budget.kind} (counted in {unit}): {error}") from error
 
     chosen = np.asarray([pools[c].rows[p] for c, p in drawn.picks], dtype=np.int64)
     table = selection_table(store, corpus, plan, candidates.ids, clusters, shards, rows, words, costs, chosen, config.max_words)

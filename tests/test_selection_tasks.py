@@ -152,7 +152,7 @@ def test_bad_selection_inputs_are_clear_errors(world):
     mis = fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15})
     with pytest.raises(ValueError, match="greater than 0"):
         Budget(kind="rows", amount=0)
-    with pytest.raises(ValueError, match="budget 1000 is more than the 105"):
+    with pytest.raises(ValueError, match=r"selection.budget = 1000 rows \(counted in rows\): budget 1000 is more than the 105"):
         select_texts.fn(corpus, assignments, cluster_stats, mis, SelectionConfig(budget=Budget(kind="rows", amount=1000)), cfg)
     with pytest.raises(ValueError, match="needs a misalignment artifact"):
         select_texts.fn(corpus, assignments, cluster_stats, None, SelectionConfig(budget=Budget(kind="rows", amount=5)), cfg)
