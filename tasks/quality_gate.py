@@ -48,7 +48,7 @@ from storage.artifact import Artifact
 from storage.code_version import stage_code_version
 from tasks.publish import publish_artifact
 from tasks.quality_gate_config import QualityGateConfig
-from tasks.sharded_stage import stage_logger, write_sharded_artifact, write_table_artifact
+from tasks.sharded_stage import ShardedStage, stage_logger, write_table_artifact
 
 GATE_CODE_VERSION = stage_code_version("quality-gate-1", quality_module, asr_module, ctc_model_module, Path(__file__))
 CLUSTER = "cluster"
@@ -78,7 +78,10 @@ class GateOutputs(BaseModel):
 def gate_specs(speech: Artifact, config: QualityGateConfig) -> dict[str, StageSpec]:
     params, models = config.content_params(), {}
     if config.asr_model_path:
-        models = {"asr": config.asr_model_path, "asr_files_sha256": model_files_sha256(Path(config.asr_model_path))}
+        # what the model is, not where this machine keeps it: the same files in another folder, the same version
+        params["asr_model_path"] = "<local CTC model>"
+        sha = model_files_sha256(Path(config.asr_model_path))
+        models = {"asr": f"ctc@{sha[:16]}", "asr_files_sha256": sha}
     name = speech.ref.name
     # per-row verdicts do not depend on the cluster rule: changing it re-splits without re-judging
     row_params = {k: v for k, v in params.items() if k != "max_cluster_failure_rate"}
@@ -98,10 +101,11 @@ def truncate(text: str | None, chars: int) -> str | None:
     return text[:chars] + f"… [{len(text)} characters]"
 
 
-class QualityPass:
+class QualityPass(ShardedStage):
     """Metrics and verdict for every row, shard by shard (the expensive, resumable part)."""
 
-    def __init__(self, source: Artifact, config: QualityGateConfig, has_cluster: bool) -> None:
+    def __init__(self, store: ArtifactStore, spec: StageSpec, source: Artifact, config: QualityGateConfig, has_cluster: bool) -> None:
+        super().__init__(store, spec, len(source.manifest.shards))
         self.source, self.config, self.has_cluster = source, config, has_cluster
         self.columns = ["id", "text", "audio", "sample_rate"] + ([CLUSTER] if has_cluster else [])
         cluster_field = [source.dataset().schema.field(CLUSTER)] if has_cluster else []
@@ -119,9 +123,14 @@ class QualityPass:
             self._asr = LocalCTCRecognizer(self.config.asr_model_path, self.config.asr_device, self.config.asr_batch_size)
         return self._asr
 
-    def shards(self, committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
-        for shard in range(len(self.source.manifest.shards)):
-            yield shard, None if shard in committed else self.judge_shard(self.source.read_shard(shard, self.columns))
+    def num_shards(self) -> int:
+        return len(self.source.manifest.shards)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        return self.judge_shard(self.source.read_shard(shard, self.columns)), None
+
+    def stats(self) -> dict[str, Any]:
+        return {"asr": ASR_NOT_RUN} if not self.config.asr_model_path else {"asr": {"model": self.config.asr_model_path}}
 
     def judge_shard(self, table: pa.Table) -> pa.Table:
         rows = table.to_pylist()
@@ -188,9 +197,8 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
         gated = store.get(found["gated"]).manifest
         return GateOutputs(**found, reused=True, rows_passed=gated.num_rows, rows_failed=gated.stats.get("rows_failed", 0))
 
-    quality_pass = QualityPass(source, config, has_cluster)
-    asr_stats = {"asr": ASR_NOT_RUN} if not config.asr_model_path else {"asr": {"model": config.asr_model_path}}
-    quality_ref, _ = write_sharded_artifact(store, specs["quality"], quality_pass.shards, lambda: asr_stats, schema=quality_pass.schema)
+    quality_ref = QualityPass(store, specs["quality"], source, config, has_cluster).run().ref
+    asr_stats = {"asr": store.get(quality_ref).manifest.stats.get("asr")}
     verdicts = store.get(quality_ref).to_table(columns=["id", "passed", "reasons", "cer", *([CLUSTER] if has_cluster else [])])
 
     clusters_ref, dropped = None, set()
@@ -209,26 +217,34 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
              pa.field("error", pa.string()), *([verdicts.schema.field(CLUSTER)] if has_cluster else [])]
         ),
     )
-    quarantine_ref = write_table_artifact(store, specs["quarantine"], quarantine, stats)
-
-    offsets = np.cumsum([0] + [s.rows for s in source.manifest.shards])
-    gated_schema = pa.schema([f for f in source.dataset().schema if f.name != "audio"])
-
-    def gated_shards(committed: set[int]) -> Iterator[tuple[int, pa.Table | None]]:
-        for shard in range(len(source.manifest.shards)):
-            if shard in committed:
-                yield shard, None
-                continue
-            mask = pa.array(keep[offsets[shard] : offsets[shard + 1]], pa.bool_())
-            yield shard, source.read_shard(shard, columns=gated_schema.names).filter(mask)
-
+    quarantine_ref = write_table_artifact(store, specs["quarantine"], quarantine, stats)  # committed before the pass list
     stats["quarantine"] = str(quarantine_ref)
-    gated_ref, _ = write_sharded_artifact(store, specs["gated"], gated_shards, lambda: stats, schema=gated_schema)
+    gated_ref = GatedRows(store, specs["gated"], source, keep, stats).run().ref
     log.info("quality gate: %d of %d rows pass (%s)", stats["rows_passed"], stats["rows_in"], stats["failure_reasons"])
     return GateOutputs(
         gated=gated_ref, quarantine=quarantine_ref, quality=quality_ref, clusters=clusters_ref, reused=False,
         rows_passed=stats["rows_passed"], rows_failed=stats["rows_in"] - stats["rows_passed"],
     )
+
+
+class GatedRows(ShardedStage):
+    """Shard i of the pass list: the rows of speech shard i that passed, without their audio."""
+
+    def __init__(self, store: ArtifactStore, spec: StageSpec, source: Artifact, keep: list[bool], stats: dict[str, Any]) -> None:
+        super().__init__(store, spec, len(source.manifest.shards))
+        self.source, self.keep, self._stats = source, keep, stats
+        self.offsets = np.cumsum([0] + [s.rows for s in source.manifest.shards])
+        self.schema = pa.schema([f for f in source.dataset().schema if f.name != "audio"])
+
+    def num_shards(self) -> int:
+        return len(self.source.manifest.shards)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        mask = pa.array(self.keep[self.offsets[shard] : self.offsets[shard + 1]], pa.bool_())
+        return self.source.read_shard(shard, columns=self.schema.names).filter(mask), None
+
+    def stats(self) -> dict[str, Any]:
+        return self._stats
 
 
 def row_decisions(

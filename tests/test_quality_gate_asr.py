@@ -37,9 +37,27 @@ def test_asr_round_trip_scores_cer_and_records_the_model(local_store, tiny_ctc_m
     table = quality.to_table().to_pylist()
     assert all(isinstance(r["asr_text"], str) and r["cer"] > 0.3 for r in table)
     assert all(r["reasons"] == [f"high character error rate: {r['cer']:.2f} (maximum 0.30)"] for r in table)
-    assert quality.manifest.models["asr"] == str(tiny_ctc_model) and len(quality.manifest.models["asr_files_sha256"]) == 64
+    sha = quality.manifest.models["asr_files_sha256"]
+    assert len(sha) == 64 and quality.manifest.models["asr"] == f"ctc@{sha[:16]}"
+    assert str(tiny_ctc_model) not in json.dumps(quality.manifest.params)
     stats = local_store.get(out.gated).manifest.stats
     assert stats["asr"]["rows"] == 3 and stats["asr"]["mean_cer"] > 0.3 and out.rows_passed == 0
+
+
+def test_the_same_asr_files_in_two_folders_give_the_same_gate_version(local_store, tiny_ctc_model, tmp_path):
+    import shutil
+
+    from tasks.quality_gate import gate_specs
+
+    copy = shutil.copytree(tiny_ctc_model, tmp_path / "elsewhere" / "model")
+    schema = speech_schema([])
+    ref = write_table_artifact(local_store, StageSpec(name="speech", code_version="test-asr2"), schema.empty_table())
+    speech = local_store.get(ref)
+    here, there = (gate_specs(speech, QualityGateConfig(asr_model_path=str(p))) for p in (tiny_ctc_model, copy))
+    assert {k: v.fingerprint for k, v in here.items()} == {k: v.fingerprint for k, v in there.items()}
+    (copy / "config.json").write_text((copy / "config.json").read_text().replace("}", ', "note": 1}', 1))
+    changed = gate_specs(speech, QualityGateConfig(asr_model_path=str(copy)))
+    assert changed["quality"].fingerprint != here["quality"].fingerprint  # other files, another version
 
 
 def test_whisper_is_refused_with_a_clear_message(tmp_path):
