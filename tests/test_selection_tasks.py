@@ -199,15 +199,17 @@ def test_score_probe_with_tiny_models_reports_every_probe_text():
                       "n_frames": n_frames, "n_codebooks": 8})
         texts[f"p{k}"] = k % 2
     clips[5]["word_timings"] = None
+    clips[3]["word_timings"] = [{**t, "end": t["start"] - 0.1} if i == 2 else t for i, t in enumerate(clips[3]["word_timings"])]
     texts["lost"] = 2  # a probe text whose clip failed the gate
     result, stats = score_probe(student, teacher, toy_tokenizer, clips, texts, MisalignmentConfig(n_boot=50, batch_size=4))
     rows = result.to_pylist()
     clusters = {r["cluster"]: r for r in rows if r["kind"] == "cluster"}
     assert clusters[0]["status"] == "scored" and clusters[0]["n_samples"] == 3 and clusters[0]["m"] > 0
-    assert clusters[1]["n_samples"] == 2 and clusters[2]["status"] == "no_probe" and clusters[2]["m"] is None
+    assert clusters[1]["n_samples"] == 1 and clusters[2]["status"] == "no_probe" and clusters[2]["m"] is None
     assert clusters[0]["ci_low"] <= clusters[0]["m"] <= clusters[0]["ci_high"]
     samples = {r["id"]: r for r in rows if r["kind"] == "sample"}
     assert samples["lost"]["status"] == NO_CLIP and "no word timings" in samples["p5"]["status"]
+    assert samples["p3"]["status"].startswith("invalid word timings: ") and "word 2 ends" in samples["p3"]["status"]
     assert stats["clusters_without_probe"] == [2]
     m0 = np.mean([samples[i]["m"] for i in ("p0", "p2", "p4")])
     assert clusters[0]["m"] == pytest.approx(m0, rel=1e-12)

@@ -10,7 +10,8 @@ A row is ``{"id", "word_timings": [{"word", "start", "end"}, ...], "codes": flat
 interleaved once, with a seed drawn from the seeded hash of its id (the same hash as every other
 sample in the pipeline), so a clip's sample does not depend on which other clips are scored with
 it. Clips without word timings, or whose sample has no text-next position, are not scored and are
-listed in `skipped` with the reason (the misalignment artifact reports them).
+listed in `skipped` with the reason (the misalignment artifact reports them), as are clips whose
+timings are invalid (a word ending before it starts, words out of order).
 """
 
 from __future__ import annotations
@@ -61,13 +62,17 @@ def probe_samples(
             out.skipped[row["id"]] = "no word timings: the clip cannot be interleaved"
             continue
         frames = codes_frames(row, num_codebooks)
-        utterance = AlignedUtterance(
-            utterance_id=row["id"],
-            words=[t["word"] for t in timings],
-            word_starts=[t["start"] for t in timings],
-            word_ends=[t["end"] for t in timings],
-            n_frames=frames.shape[0],
-        )
+        try:
+            utterance = AlignedUtterance(
+                utterance_id=row["id"],
+                words=[t["word"] for t in timings],
+                word_starts=[t["start"] for t in timings],
+                word_ends=[t["end"] for t in timings],
+                n_frames=frames.shape[0],
+            )
+        except ValueError as error:
+            out.skipped[row["id"]] = f"invalid word timings: {' '.join(str(error).split())[:200]}"
+            continue
         sample = interleave_utterance(utterance, tokenizer, config, seed=row_seed)
         if not sample.target_ids:
             out.skipped[row["id"]] = "no text-next position in its interleaved sample"
