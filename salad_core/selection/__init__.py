@@ -12,7 +12,7 @@ report a data engineer reads (report.py) and the cost before launch (cost.py); r
 which clusters to redo when M(c) moves.
 """
 
-from salad_core.selection.config import Budget, ProbeConfig, SelectionConfig
+from salad_core.selection.config import Budget, MisalignmentConfig, ProbeConfig, SelectionConfig
 from salad_core.selection.probe import ProbeOutcome, ProbePicker, probe_id
 from salad_core.selection.regenerate import clusters_to_redo, rows_of_clusters
 from salad_core.selection.report import effective_sample_size, entropy, selection_figure, selection_markdown, selection_summary, total_variation
@@ -22,6 +22,7 @@ from salad_core.selection.speakable import sentences, speakable_cut, word_count
 __all__ = [
     "Budget",
     "DrawnSelection",
+    "MisalignmentConfig",
     "Pool",
     "ProbeConfig",
     "ProbeOutcome",
