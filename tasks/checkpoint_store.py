@@ -84,6 +84,7 @@ class RunIdentity(BaseModel):
     mimi_model: str | None = None  # the codes' models["mimi"]: which codec made them
     parent: ArtifactRef | None = None
     world_size: int
+    precision: str = "fp32"  # resolved (auto -> bf16 on GPU, fp32 on CPU): it decides the weights
 
     def params(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ class RunIdentity(BaseModel):
             "data": {name: {k: str(v) for k, v in (("codes", s.codes), ("transcripts", s.transcripts), ("corpus", s.corpus)) if v}
                      for name, s in sorted(self.data.items())},
             "world_size": self.world_size,
+            "precision": self.precision,
             "parent_checkpoint": str(self.parent) if self.parent else None,
         }
 

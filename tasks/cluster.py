@@ -13,7 +13,6 @@ and ``cluster_stats`` (size, share P_web(c), mean distance, nearest examples, to
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +20,6 @@ import pyarrow.compute as pc
 from prefect import task
 from pydantic import BaseModel
 
-import salad_core.clustering
 from salad_core.clustering.config import ClusterConfig
 from salad_core.clustering.kmeans import assign, fit_centroids
 from salad_core.clustering.report import cluster_figure, markdown_summary
@@ -29,11 +27,12 @@ from salad_core.clustering.sampling import FitSampleCollector
 from salad_core.clustering.stats import ClusterStats
 from salad_core.embedding.arrow import arrow_to_vectors, vectors_to_arrow
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.sharded_stage import ShardedStage, TableStage
+from tasks.sharded_stage import ShardedStage, TableStage, stage_version
 
 CENTROIDS, ASSIGNMENTS, STATS, REPORT = "centroids", "assignments", "cluster_stats", "cluster_report"
-CLUSTER_CODE_VERSION = stage_code_version("cluster-1", *sorted(Path(salad_core.clustering.__file__).parent.glob("*.py")))
+# the figure is presentation: editing it re-draws the report, never re-fits k-means
+CLUSTER_CODE_VERSION = stage_version("cluster-2", __name__, exclude=("salad_core.clustering.report",))
+REPORT_CODE_VERSION = stage_version("cluster-report-2", __name__)
 FIT_FIELDS = {"k", "seed", "fit_fraction", "fit_max_vectors", "backend", "init", "n_init", "max_iter", "tol"}
 STATS_FIELDS = {"examples_per_cluster", "top_terms", "snippet_chars", "max_vocabulary", "term_sample_fraction"}
 
@@ -141,7 +140,8 @@ def report_stage(store: ArtifactStore, stats_ref: ArtifactRef, assignments: Arti
         png = cluster_figure(stats, vectors, rows.column("cluster").to_numpy(), seed=config.seed)
         return pa.table({"markdown": [markdown_summary(stats)], "png": pa.array([png], pa.binary())}), {"png_bytes": len(png)}
 
-    return TableStage(store, _spec(REPORT, config, {"seed"}, [stats_ref, assignments, embeddings]), build).run().ref
+    spec = _spec(REPORT, config, {"seed"}, [stats_ref, assignments, embeddings]).model_copy(update={"code_version": REPORT_CODE_VERSION})
+    return TableStage(store, spec, build).run().ref
 
 
 def publish_report(store: ArtifactStore, report: ArtifactRef) -> None:

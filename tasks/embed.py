@@ -11,23 +11,20 @@ loading), so a different checkpoint is a different version.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pyarrow as pa
 from prefect import task
 from pydantic import BaseModel
 
-import salad_core.embedding
 from salad_core.embedding.arrow import vectors_to_arrow
 from salad_core.embedding.config import EmbedConfig
 from salad_core.embedding.embedder import Embedder
 from salad_core.embedding.model_source import resolve_model, weights_sha256
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.sharded_stage import ShardedStage
+from tasks.sharded_stage import ShardedStage, stage_version
 
 EMBEDDINGS = "embeddings"
-EMBED_CODE_VERSION = stage_code_version("embed-1", *sorted(Path(salad_core.embedding.__file__).parent.glob("*.py")))
+EMBED_CODE_VERSION = stage_version("embed-2", __name__)
 # runtime knobs that do not change the vectors' meaning stay out of the fingerprint
 RUNTIME_FIELDS = {"device", "batch_size", "hf_cache_dir"}
 TEXTS_PER_CALL = 512  # documents handed to the embedder at once (it batches inside)

@@ -6,23 +6,20 @@ reason and source file. Both are versioned together: same inputs and config ⇒ 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from prefect import task
 from pydantic import BaseModel
 
-import salad_core.corpus
 from salad_core.corpus.fineweb_reader import resolve_paths
 from salad_core.corpus.ingest import QUARANTINE_SCHEMA, CorpusIngest
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.corpus.text_checks import MOJIBAKE_DETECTOR
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.sharded_stage import ShardedStage, ShardResult
+from tasks.sharded_stage import ShardResult, ShardedStage, stage_version
 
 CORPUS = "corpus"
 QUARANTINE = "corpus_quarantine"
-INGEST_CODE_VERSION = stage_code_version("ingest-1", *sorted(Path(salad_core.corpus.__file__).parent.glob("*.py")))
+INGEST_CODE_VERSION = stage_version("ingest-2", __name__)
 
 
 class IngestOutputs(BaseModel):

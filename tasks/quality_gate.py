@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -37,20 +37,16 @@ import pyarrow.compute as pc
 from prefect import task
 from pydantic import BaseModel, Field
 
-import salad_core.ctc_model as ctc_model_module
-import salad_core.tts.asr as asr_module
-import salad_core.tts.quality as quality_module
 from salad_core.tts.asr import model_files_sha256
 from salad_core.tts.flac import decode_flac
 from salad_core.tts.quality import character_error_rate, judge_audio
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.artifact import Artifact
-from storage.code_version import stage_code_version
 from tasks.publish import publish_artifact
 from tasks.quality_gate_config import QualityGateConfig
-from tasks.sharded_stage import ShardedStage, stage_logger, write_table_artifact
+from tasks.sharded_stage import ShardedStage, stage_logger, stage_version, write_table_artifact
 
-GATE_CODE_VERSION = stage_code_version("quality-gate-1", quality_module, asr_module, ctc_model_module, Path(__file__))
+GATE_CODE_VERSION = stage_version("quality-gate-2", __name__)
 CLUSTER = "cluster"
 ASR_NOT_RUN = "not run: no asr_model_path configured"
 METRIC_FIELDS = [

@@ -32,13 +32,24 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pyarrow as pa
 
-from storage import ArtifactRef, ArtifactStore, ArtifactWriter, StageSpec
+from storage import ArtifactRef, ArtifactStore, ArtifactWriter, DamagedArtifact, IncompleteArtifact, StageSpec, StoreUnavailable
+from storage.code_version import module_code_version
 from tasks.progress import StageProgress
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
 
+# Modules that move data but never change it: editing them re-versions nothing (the store's own
+# integrity checks and the shard loop are tested on their own).
+PLUMBING = ("storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool")
 HOLD_ENV = "SALAD_HOLD_AFTER_SHARD"  # "<artifact>:<shard>:<signal file>": tests hold a stage at a known point
 LOG_EVERY_S = 30.0
+
+
+def stage_version(version: str, module: str, exclude: tuple[str, ...] = ()) -> str:
+    """A stage's code version: `version` + a hash of every project module `module` imports,
+    transitively, less the plumbing and the presentation-only modules in `exclude`. Bump
+    `version` to force new versions without a code change."""
+    return module_code_version(version, module, exclude=(*PLUMBING, *exclude))
 
 
 def stage_logger() -> logging.Logger | logging.LoggerAdapter:
@@ -156,10 +167,7 @@ class ShardedStage:
             ref = self.store.commit(self.writer, num_shards, stats)
         except Exception as exc:
             done = len(committed) + len(written)
-            exc.add_note(
-                f"stage {spec.name}@{spec.fingerprint} failed at shard {shard}; {done} committed shard(s) are kept "
-                "and a re-run with the same inputs resumes after them"
-            )
+            exc.add_note(f"stage {spec.name}@{spec.fingerprint} failed at shard {shard}; {done} committed shard(s) are kept; {_what_next(exc)}")
             self.log.error("%s@%s failed at shard %d (%d shard(s) committed are kept): %s", spec.name, spec.fingerprint, shard, done, exc)
             raise
         self.log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(written))
@@ -209,6 +217,19 @@ class ShardedStage:
             Path(signal_file).write_text(f"{self.spec.name}@{self.spec.fingerprint}:{shard}\n")
             while True:
                 time.sleep(1)
+
+
+def _what_next(exc: BaseException) -> str:
+    """What a person should do after this failure: a re-run resumes only when the inputs are sound."""
+    if isinstance(exc, DamagedArtifact):
+        return f"an input version is damaged ({exc}): run `salad artifacts verify --repair`, then re-run"
+    if isinstance(exc, IncompleteArtifact):
+        return "the uncommitted version was moved aside: a re-run rebuilds it from scratch"
+    if isinstance(exc, StoreUnavailable):
+        return "the store did not answer: a re-run resumes after the committed shards"
+    if isinstance(exc, (ValueError, FileNotFoundError)):
+        return "fix the input named above, then re-run (it resumes after the committed shards)"
+    return "a re-run with the same inputs resumes after them"
 
 
 class _FunctionStage(ShardedStage):

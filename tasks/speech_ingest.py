@@ -25,16 +25,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from prefect import task
 from pydantic import BaseModel
 
-import salad_core.alignment
-import salad_core.ctc_model
-import salad_core.speech_sources
 from salad_core.ctc_model import model_identity
 from salad_core.speech_sources import (
     QUARANTINE_SCHEMA,
@@ -46,17 +42,11 @@ from salad_core.speech_sources import (
     reason_kind,
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.sharded_stage import ShardedStage, ShardResult
+from tasks.sharded_stage import ShardResult, ShardedStage, stage_version
 
 UTTERANCES = "utterances"
 QUARANTINE = "utterances_quarantine"  # = quarantine_name(UTTERANCES)
-SPEECH_INGEST_CODE_VERSION = stage_code_version(
-    "speech-ingest-1",
-    *sorted(Path(salad_core.speech_sources.__file__).parent.glob("*.py")),
-    *sorted(Path(salad_core.alignment.__file__).parent.glob("*.py")),
-    salad_core.ctc_model,
-)
+SPEECH_INGEST_CODE_VERSION = stage_version("speech-ingest-2", __name__)
 
 
 class SpeechIngestOutputs(BaseModel):

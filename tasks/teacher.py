@@ -19,12 +19,12 @@ import itertools
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import torch
 from prefect import task
 from pydantic import BaseModel, Field
 from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
-import salad_core.model.llm as llm_module
 import salad_core.teacher
 from salad_core.model.llm import load_llm
 from salad_core.teacher.checkpoint import TOKENIZER_FILES, checkpoint_hashes, resolve_checkpoint, snapshot_revision
@@ -40,16 +40,15 @@ from salad_core.teacher.tokenizer import load_pretrained_tokenizer, speech_marke
 from salad_core.teacher.tokenizer_table import table_to_tokenizer, tokenizer_to_table
 from salad_core.teacher.weights_table import state_dict_to_table
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.publish import publish_artifact
-from tasks.sharded_stage import stage_logger, write_table_artifact
+from tasks.sharded_stage import TableStage, stage_logger, stage_version
 
 TOKENIZER = "tokenizer"
 TEACHER = "teacher"
 _TEACHER_DIR = Path(salad_core.teacher.__file__).parent
-_TOKENIZER_MODULES = ("tokenizer.py", "tokenizer_table.py", "corpus_text.py", "split.py", "checkpoint.py")
-TOKENIZER_CODE_VERSION = stage_code_version("tokenizer-1", *(_TEACHER_DIR / m for m in _TOKENIZER_MODULES))
-TEACHER_CODE_VERSION = stage_code_version("teacher-1", *sorted(_TEACHER_DIR.glob("*.py")), llm_module)
+# the tokenizer does not depend on how the model is trained or evaluated
+_MODEL_ONLY = tuple(f"salad_core.teacher.{m}" for m in ("pretraining", "evaluate", "perplexity", "unigram", "weights_table", "teacher_table", "token_stream", "pretrained", "threads"))
+TOKENIZER_CODE_VERSION = stage_version("tokenizer-2", __name__, exclude=(*_MODEL_ONLY, "salad_core.model"))
+TEACHER_CODE_VERSION = stage_version("teacher-2", __name__)
 CORPUS_COLUMNS = ["id", "text"]
 
 
@@ -105,32 +104,31 @@ def load_teacher(
 def build_tokenizer(corpus: ArtifactRef, config: TeacherConfig, store_config: StoreConfig) -> ArtifactRef:
     store = ArtifactStore.open(store_config)
     log = stage_logger()
-    spec = tokenizer_spec(corpus, config)
-    if existing := store.find(spec):
-        log.info("%s@%s exists: reused, nothing recomputed", spec.name, spec.fingerprint)
-        publish_artifact(store, existing, reused=True)
-        return existing
-    started = time.perf_counter()
-    stats: dict = {}
-    if config.source == "embedded":
-        batches = store.get(corpus).iter_batches(columns=CORPUS_COLUMNS)
-        texts = itertools.islice(split_documents(batches, config.held_out_fraction, held_out=False), config.max_tokenizer_docs)
-        stats["train_docs"] = 0
 
-        def counted():  # the trainer pulls the texts: count them on the way
-            for text in texts:
-                stats["train_docs"] += 1
-                yield text
+    def build() -> tuple[pa.Table, dict]:
+        started = time.perf_counter()
+        stats: dict = {}
+        if config.source == "embedded":
+            batches = store.get(corpus).iter_batches(columns=CORPUS_COLUMNS)
+            texts = itertools.islice(split_documents(batches, config.held_out_fraction, held_out=False), config.max_tokenizer_docs)
+            stats["train_docs"] = 0
 
-        tokenizer = train_bpe_tokenizer(counted(), config.vocab_size, config.min_frequency, config.max_positions)
-    else:
-        folder, _, _ = _checkpoint_identity(config)
-        tokenizer = load_pretrained_tokenizer(str(folder))
-    start_id, end_id = speech_marker_ids(tokenizer)
-    stats.update(vocab_size=len(tokenizer), speech_start_id=start_id, speech_end_id=end_id)
-    stats["wall_time_s"] = round(time.perf_counter() - started, 3)
-    log.info("tokenizer: %d tokens, speech markers %d/%d", len(tokenizer), start_id, end_id)
-    return write_table_artifact(store, spec, tokenizer_to_table(tokenizer, config.source), stats)
+            def counted():  # the trainer pulls the texts: count them on the way
+                for text in texts:
+                    stats["train_docs"] += 1
+                    yield text
+
+            tokenizer = train_bpe_tokenizer(counted(), config.vocab_size, config.min_frequency, config.max_positions)
+        else:
+            folder, _, _ = _checkpoint_identity(config)
+            tokenizer = load_pretrained_tokenizer(str(folder))
+        start_id, end_id = speech_marker_ids(tokenizer)
+        stats.update(vocab_size=len(tokenizer), speech_start_id=start_id, speech_end_id=end_id)
+        stats["wall_time_s"] = round(time.perf_counter() - started, 3)
+        log.info("tokenizer: %d tokens, speech markers %d/%d", len(tokenizer), start_id, end_id)
+        return tokenizer_to_table(tokenizer, config.source), stats
+
+    return TableStage(store, tokenizer_spec(corpus, config), build).run().ref
 
 
 @task(name="build-teacher")
@@ -139,44 +137,39 @@ def build_teacher(
 ) -> TeacherOutputs:
     store = ArtifactStore.open(store_config)
     log = stage_logger()
-    spec = teacher_spec(corpus, tokenizer, config)
-    if existing := store.find(spec):
-        log.info("%s@%s exists: reused, nothing trained", spec.name, spec.fingerprint)
-        publish_artifact(store, existing, reused=True)
-        return _outputs(existing, store.get(existing).manifest.stats, reused=True)
-    tok = read_tokenizer(store, tokenizer)
-    started = time.perf_counter()
-    with torch_threads(config.cpu_threads):
-        batches = store.get(corpus).iter_batches(columns=CORPUS_COLUMNS)
-        streams = corpus_token_streams(batches, tok, config.held_out_fraction, config.max_eval_tokens, config.max_train_tokens)
+
+    def build() -> tuple[pa.Table, dict]:
+        tok = read_tokenizer(store, tokenizer)
+        started = time.perf_counter()
+        with torch_threads(config.cpu_threads):
+            batches = store.get(corpus).iter_batches(columns=CORPUS_COLUMNS)
+            streams = corpus_token_streams(batches, tok, config.held_out_fraction, config.max_eval_tokens, config.max_train_tokens)
+            log.info(
+                "teacher data: %d training tokens (%d docs), %d held-out tokens (%d docs)",
+                streams.train.numel(), streams.train_docs, streams.held_out.numel(), streams.held_out_docs,
+            )
+            stats = {"train_split_tokens": streams.train.numel(), "train_docs": streams.train_docs, "held_out_docs": streams.held_out_docs}
+            if config.source == "embedded":
+                model, training_stats = _train_embedded(streams, len(tok), config)
+                stats.update(training_stats)
+                table = state_dict_to_table(model.state_dict(), model.config)
+            else:
+                folder, hashes, _ = _checkpoint_identity(config)
+                model = load_llm(str(folder), dtype=getattr(torch, config.dtype), device=config.device).eval()
+                if len(tok) > model.config.vocab_size:
+                    raise ValueError(f"tokenizer has {len(tok)} tokens, the checkpoint's model only {model.config.vocab_size}")
+                table = pretrained_teacher_table(config.path, folder, hashes, model.config)
+            evaluation = evaluate_teacher(model, streams, len(tok), config.seq_len, config.eval_batch_size, config.device)
+        stats.update(evaluation.stats(), parameters=sum(p.numel() for p in model.parameters()))
+        stats["wall_time_s"] = round(time.perf_counter() - started, 2)
         log.info(
-            "teacher data: %d training tokens (%d docs), %d held-out tokens (%d docs)",
-            streams.train.numel(), streams.train_docs, streams.held_out.numel(), streams.held_out_docs,
+            "teacher: held-out perplexity %.2f vs unigram %.2f (ratio %.3f)",
+            evaluation.held_out_perplexity, evaluation.unigram_perplexity, evaluation.ratio,
         )
-        stats = {
-            "train_split_tokens": streams.train.numel(),
-            "train_docs": streams.train_docs,
-            "held_out_docs": streams.held_out_docs,
-        }
-        if config.source == "embedded":
-            model, training_stats = _train_embedded(streams, len(tok), config)
-            stats.update(training_stats)
-            table = state_dict_to_table(model.state_dict(), model.config)
-        else:
-            folder, hashes, _ = _checkpoint_identity(config)
-            model = load_llm(str(folder), dtype=getattr(torch, config.dtype), device=config.device).eval()
-            if len(tok) > model.config.vocab_size:
-                raise ValueError(f"tokenizer has {len(tok)} tokens, the checkpoint's model only {model.config.vocab_size}")
-            table = pretrained_teacher_table(config.path, folder, hashes, model.config)
-        evaluation = evaluate_teacher(model, streams, len(tok), config.seq_len, config.eval_batch_size, config.device)
-    stats.update(evaluation.stats(), parameters=sum(p.numel() for p in model.parameters()))
-    stats["wall_time_s"] = round(time.perf_counter() - started, 2)
-    log.info(
-        "teacher: held-out perplexity %.2f vs unigram %.2f (ratio %.3f)",
-        evaluation.held_out_perplexity, evaluation.unigram_perplexity, evaluation.ratio,
-    )
-    ref = write_table_artifact(store, spec, table, stats)
-    return _outputs(ref, stats, reused=False)
+        return table, stats
+
+    result = TableStage(store, teacher_spec(corpus, tokenizer, config), build).run()
+    return _outputs(result.ref, store.get(result.ref).manifest.stats, reused=result.reused)
 
 
 def _train_embedded(streams, vocab_size: int, config: TeacherConfig) -> tuple[PreTrainedModel, dict]:

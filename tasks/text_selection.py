@@ -27,10 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from salad_core.selection.speakable import speakable_cut
 from salad_core.tts.row_selection import row_hash
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.sharded_stage import TableStage
+from tasks.sharded_stage import TableStage, stage_version
 
-TEXT_SELECTION_CODE_VERSION = stage_code_version("text-selection-1", __file__)
+TEXT_SELECTION_CODE_VERSION = stage_version("text-selection-1", __name__)
 SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("cluster", pa.int32()), ("words", pa.int32())])
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +37,12 @@ from salad_core.audio import AudioDecodeError, decode_audio
 from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
 from storage.fingerprint import canonical_json
-from tasks.sharded_stage import ShardedStage, stage_logger, write_table_artifact
+from tasks.sharded_stage import ShardedStage, stage_logger, stage_version, write_table_artifact
 from tasks.tokenize_config import TokenizeConfig
 
-TOKENIZE_CODE_VERSION = stage_code_version("tokenize-1", __file__)
-WEIGHTS_CODE_VERSION = stage_code_version("mimi-weights-2", __file__)  # 2: codebooks + seed, not the full state dict
+TOKENIZE_CODE_VERSION = stage_version("tokenize-2", __name__)
+WEIGHTS_CODE_VERSION = stage_version("mimi-weights-3", __name__)  # 2: codebooks + seed, not the full state dict
 REQUIRED_COLUMNS = ("id", "audio")
 LOCAL_KEYS = {"weights_file", "device"}  # machine facts: not part of the model's identity
 CODES_SCHEMA = pa.schema(

@@ -26,18 +26,20 @@ import tempfile
 from collections import deque
 from pathlib import Path
 
+import torch
 from prefect import task
 from pydantic import BaseModel, Field
 
 from salad_core.training.config import TrainConfig
+from salad_core.training.deepspeed_config import resolve_precision
 from salad_core.training.rows import TrainingDataError
 from salad_core.training.trainer import checkpoint_steps
-from storage import ArtifactRef, ArtifactStore, StoreConfig
+from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.checkpoint_store import CHECKPOINT, RunIdentity, SourceRefs
 from tasks.progress import StageProgress
-from tasks.publish import publish_artifact
+from tasks.publish import in_prefect_run, prefect_key, publish_artifact
 from tasks.sharded_stage import stage_logger
-from tasks.train_worker import TrainJob
+from tasks.train_worker import PLOT, TrainJob
 
 REPO = Path(__file__).resolve().parent.parent
 __all__ = ["SourceRefs", "TrainOutputs", "plan_run", "run_training", "train_stage"]
@@ -47,6 +49,7 @@ class TrainOutputs(BaseModel):
     final: ArtifactRef
     pre_decay: ArtifactRef | None = Field(None, description="Stage I: the checkpoint taken just before the LR decay.")
     metrics: ArtifactRef
+    plot: ArtifactRef | None = Field(None, description="PNG of held-out M over training tokens with the scaling fit.")
     reused: bool
 
 
@@ -100,8 +103,9 @@ def plan_run(
             raise TrainingDataError(f"{parent} reads {parent_manifest.params['train']['num_codebooks']} codebooks, the config {config.num_codebooks}")
         if config.stage == 1:
             raise ValueError("a parent checkpoint is for Stage II (stage=2)")
+    on_gpu = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
     return RunIdentity(config=config, data=data, teacher=teacher, tokenizer=_tokenizer_of(store, teacher), mimi_weights=mimi_weights,
-                       mimi_model=mimi_model, parent=parent, world_size=config.num_procs)
+                       mimi_model=mimi_model, parent=parent, world_size=config.num_procs, precision=resolve_precision(config, on_gpu))
 
 
 def find_outputs(store: ArtifactStore, run: RunIdentity) -> TrainOutputs | None:
@@ -112,7 +116,20 @@ def find_outputs(store: ArtifactStore, run: RunIdentity) -> TrainOutputs | None:
         return None
     pre = [s for s, k in kinds.items() if k == "pre_decay"]
     pre_decay = store.find(run.checkpoint_spec(pre[0], "pre_decay")) if pre else None
-    return TrainOutputs(final=final, pre_decay=pre_decay, metrics=metrics, reused=True)
+    plot = store.find(StageSpec(name=PLOT, params={}, code_version=run.metrics_spec().code_version, parents=[metrics]))
+    return TrainOutputs(final=final, pre_decay=pre_decay, metrics=metrics, plot=plot, reused=True)
+
+
+def publish_metrics_table(store: ArtifactStore, outputs: TrainOutputs, stage: int) -> None:
+    """The logged metrics as a Prefect table artifact (one row per logged step); a no-op outside Prefect."""
+    if not in_prefect_run():
+        return
+    from prefect.artifacts import create_table_artifact
+
+    rows: dict[tuple[str, int], dict] = {}
+    for r in store.get(outputs.metrics).to_table().to_pylist():
+        rows.setdefault((r["kind"], r["step"]), {"kind": r["kind"], "step": r["step"], "tokens": r["tokens"]})[r["metric"]] = round(r["value"], 6)
+    create_table_artifact(list(rows.values()), key=prefect_key(f"train-stage{stage}-metrics"), description=f"{outputs.metrics} (stage {stage})")
 
 
 def _free_port() -> int:
@@ -183,6 +200,7 @@ def train_stage(
         log.info("training stage %d: %s and %s exist: reused, nothing trained", config.stage, found.final, found.metrics)
         for ref in filter(None, (found.final, found.pre_decay, found.metrics)):
             publish_artifact(store, ref, reused=True)
+        publish_metrics_table(store, found, config.stage)
         return found
     run_training(store_config, run, log)
     found = find_outputs(store, run)
@@ -190,4 +208,5 @@ def train_stage(
         raise RuntimeError("the launcher exited cleanly but the final checkpoint or metrics are not committed")
     for ref in filter(None, (found.final, found.pre_decay, found.metrics)):
         publish_artifact(store, ref)
+    publish_metrics_table(store, found, config.stage)
     return found.model_copy(update={"reused": False})

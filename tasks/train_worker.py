@@ -15,15 +15,13 @@ checkpoint of the same run: same weights, optimizer, LR schedule and data positi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import time
 from pathlib import Path
 
 import deepspeed
-import matplotlib
-
-matplotlib.use("Agg")
 import pyarrow as pa
 import torch
 import torch.distributed as dist
@@ -40,7 +38,8 @@ from salad_core.training.schedule import wsd_factor
 from salad_core.training.sources import SpeechSource, TextSource
 from salad_core.training.student import DistillModule, build_student, enable_activation_checkpointing, export_state, param_groups
 from salad_core.training.trainer import TrainState, checkpoint_steps, collate_items, train_loop
-from storage import ArtifactRef, ArtifactStore, StoreConfig
+from salad_core.training.plot import scaling_plot_png
+from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.checkpoint_store import (
     RunIdentity,
     load_code_decoder,
@@ -52,6 +51,8 @@ from tasks.sharded_stage import stage_logger, write_table_artifact
 
 CODES_COLUMNS = ["id", "codes", "n_frames", "n_codebooks"]
 TRANSCRIPT_COLUMNS = ["id", "text", "word_timings"]
+PLOT = "train_scaling_plot"
+PLOT_SCHEMA = pa.schema([("png", pa.binary()), ("fit_json", pa.string())])
 METRICS_SCHEMA = pa.schema([("kind", pa.string()), ("step", pa.int64()), ("tokens", pa.int64()), ("metric", pa.string()), ("value", pa.float64())])
 
 
@@ -248,13 +249,20 @@ def write_metrics(store: ArtifactStore, run: RunIdentity, records: list[dict]) -
     evals = [r for r in records if r["kind"] == "eval" and r["tokens"] > 0]
     stats: dict = {"last_eval": evals[-1] if evals else None}
     points = [(r["tokens"], r["M"]) for r in evals if r["M"] > 0]
+    fit = None
     if len(points) >= 3:
         try:
             fit = fit_scaling_law([p[0] for p in points], [p[1] for p in points])
             stats["scaling_fit"] = fit.model_dump()
         except (RuntimeError, ValueError) as err:  # too few / too flat points: say so instead of failing the run
             stats["scaling_fit_error"] = str(err)
-    return write_table_artifact(store, run.metrics_spec(), pa.Table.from_pylist(rows, schema=METRICS_SCHEMA), stats)
+    else:
+        stats["scaling_fit_error"] = f"{len(points)} eval points with tokens > 0; the fit needs 3"
+    metrics = write_table_artifact(store, run.metrics_spec(), pa.Table.from_pylist(rows, schema=METRICS_SCHEMA), stats)
+    png = scaling_plot_png([p[0] for p in points], [p[1] for p in points], fit, title=f"stage {run.config.stage}: M(D)")
+    plot_spec = StageSpec(name=PLOT, params={}, code_version=run.metrics_spec().code_version, parents=[metrics])
+    write_table_artifact(store, plot_spec, pa.Table.from_pylist([{"png": png, "fit_json": json.dumps(stats.get("scaling_fit"))}], schema=PLOT_SCHEMA))
+    return metrics
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -275,7 +283,9 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device("cuda", args.local_rank) if on_gpu else torch.device("cpu")
     if on_gpu:
         torch.cuda.set_device(device)
-    dtype = torch.bfloat16 if resolve_precision(cfg, on_gpu) == "bf16" else torch.float32
+    if resolve_precision(cfg, on_gpu) != run.precision:
+        raise RuntimeError(f"the run was planned for {run.precision}, this machine resolves {cfg.precision} to {resolve_precision(cfg, on_gpu)}")
+    dtype = torch.bfloat16 if run.precision == "bf16" else torch.float32
     workdir = Path(job.workdir)
     store = ArtifactStore.open(job.store)
 

@@ -48,16 +48,17 @@ from salad_core.tts.rows import (
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.artifact import Artifact
-from storage.code_version import stage_code_version
+from storage.code_version import source_hash
 from storage.fingerprint import canonical_json
 from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, ray_session, start_actors
-from tasks.sharded_stage import ShardedStage, ShardResult, find_committed, stage_logger
+from tasks.sharded_stage import ShardResult, ShardedStage, find_committed, stage_logger, stage_version
 from tasks.tts_config import SynthesisConfig
 
 _TTS_DIR = Path(salad_core.tts.__file__).parent
 _GATE_MODULES = {"quality.py", "asr.py"}  # the quality gate's code; editing it must not re-synthesise
-SPEECH_CODE_VERSION = stage_code_version(
-    "speech-1", *sorted(p for p in _TTS_DIR.glob("*.py") if p.name not in _GATE_MODULES), *encoder_source_files()
+# the quality gate's code is the gate's: editing it must not re-synthesise; the FLAC encoder is a third-party library
+SPEECH_CODE_VERSION = (
+    stage_version("speech-2", __name__, exclude=("salad_core.tts.quality", "salad_core.tts.asr")) + "+" + source_hash(*encoder_source_files())
 )
 REQUIRED_COLUMNS = ("id", "text")
 
