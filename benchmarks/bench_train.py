@@ -9,9 +9,10 @@ Both loops train the same student (the embedded teacher's shape: Qwen2, vocab 81
 (interleaved speech 2/3, text replay 1/3, 1024 positions each) with the same AdamW groups, WSD
 schedule, gradient clipping and SALAD loss (alpha 1): the plain loop calls loss.backward(),
 clip_grad_norm_, optimizer.step(); the DeepSpeed loop calls engine(batch), engine.backward(),
-engine.step() (ZeRO 0, fp32, one process; deepspeed.init_distributed in this process). The loops
-alternate for `--rounds` rounds and the best round of each is reported (the 2-core machine is
-shared). Also: peak resident memory after each loop (CPU: the process high-water mark, so only its
+engine.step() (ZeRO 0, fp32, one process; deepspeed.init_distributed in this process). Both
+trainers are built from the same seed each round and step in turn on every batch (order flipped
+each batch), so load from other processes on the shared 2-core machine hits both alike; the best
+round of each and the per-round ratios are reported. Also: peak resident memory after each loop (CPU: the process high-water mark, so only its
 growth is comparable), and the share of a plain-loop step spent in the teacher (its forward and the
 LM head on the distilled positions, timed alone on the same batches).
 """
@@ -101,30 +102,45 @@ def optimizer_for(module, cfg: TrainConfig):
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, wsd_factor(cfg.warmup_steps, cfg.steps, cfg.decay_steps))
 
 
-def plain_loop(module, batches, cfg) -> float:
-    opt, sched = optimizer_for(module, cfg)
-    started = time.perf_counter()
-    for batch in batches:
-        loss = module(batch).loss
+class PlainTrainer:
+    def __init__(self, module, cfg):
+        self.module, self.cfg = module, cfg
+        self.opt, self.sched = optimizer_for(module, cfg)
+
+    def step(self, batch) -> None:
+        loss = self.module(batch).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-    return time.perf_counter() - started
+        torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        self.sched.step()
+        self.opt.zero_grad(set_to_none=True)
 
 
-def deepspeed_loop(module, batches, cfg) -> float:
-    import deepspeed
+class DeepSpeedTrainer:
+    def __init__(self, module, cfg):
+        import deepspeed
 
-    opt, sched = optimizer_for(module, cfg)
-    engine, *_ = deepspeed.initialize(model=module, optimizer=opt, lr_scheduler=sched, config=deepspeed_config(cfg, on_gpu=False, world_size=1))
-    started = time.perf_counter()
-    for batch in batches:
-        out = engine(batch)
-        engine.backward(out.loss)
-        engine.step()
-    return time.perf_counter() - started
+        opt, sched = optimizer_for(module, cfg)
+        self.engine, *_ = deepspeed.initialize(model=module, optimizer=opt, lr_scheduler=sched,
+                                               config=deepspeed_config(cfg, on_gpu=False, world_size=1))
+
+    def step(self, batch) -> None:
+        out = self.engine(batch)
+        self.engine.backward(out.loss)
+        self.engine.step()
+
+
+def interleaved(trainers: dict, batches) -> dict[str, float]:
+    """Seconds per trainer, stepping them in turn on each batch (order flipped every batch), so a
+    change in machine load hits both alike."""
+    spent = {name: 0.0 for name in trainers}
+    names = list(trainers)
+    for i, batch in enumerate(batches):
+        for name in names if i % 2 == 0 else names[::-1]:
+            started = time.perf_counter()
+            trainers[name].step(batch)
+            spent[name] += time.perf_counter() - started
+    return spent
 
 
 @torch.no_grad()
@@ -155,18 +171,25 @@ def main() -> None:
     batches = make_batches(args.steps, args.budget, seed=0)
     positions = sum(int(b.attention_mask.sum()) for b in batches)
     cfg = TrainConfig.preset("tiny").model_copy(update={"steps": args.steps, "warmup_steps": 2})
-    plain_loop(build(0, decoder), batches[:3], cfg)  # warm-up: first-call allocations and kernels
+    rss = {"start": peak_rss_mb()}
+    PlainTrainer(build(0, decoder), cfg).step(batches[0])  # warm-up: first-call allocations and kernels
     times = {"plain": [], "deepspeed": []}
-    rss = {}
     for _ in range(args.rounds):
-        for name, loop in (("plain", plain_loop), ("deepspeed", deepspeed_loop)):
-            times[name].append(loop(build(0, decoder), batches, cfg))
-            rss[name] = peak_rss_mb()
+        trainers = {"plain": PlainTrainer(build(0, decoder), cfg), "deepspeed": DeepSpeedTrainer(build(0, decoder), cfg)}
+        for name, seconds in interleaved(trainers, batches).items():
+            times[name].append(seconds)
+        rss["after"] = peak_rss_mb()
+        del trainers
     best = {k: min(v) for k, v in times.items()}
     t_teacher = min(teacher_time(build(0, decoder), batches) for _ in range(args.rounds))
+    if torch.cuda.is_available():
+        print(f"  peak GPU memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
     print(f"{args.steps} steps x {positions // args.steps} real positions per step, {args.threads} thread(s), best of {args.rounds}")
     for name in ("plain", "deepspeed"):
-        print(f"  {name:9s}: {positions / best[name]:8.0f} positions/s   rounds {[round(t, 2) for t in times[name]]} s   peak RSS {rss[name]:.0f} MB")
+        print(f"  {name:9s}: {positions / best[name]:8.0f} positions/s   rounds {[round(t, 2) for t in times[name]]} s")
+    ratios = [p / d for p, d in zip(times["plain"], times["deepspeed"])]
+    print(f"  per-round deepspeed / plain throughput: {[round(r, 3) for r in ratios]}")
+    print(f"  peak RSS: {rss['start']:.0f} MB before, {rss['after']:.0f} MB after both trainers (CPU high-water mark)")
     print(f"  deepspeed / plain throughput: {best['plain'] / best['deepspeed']:.3f}x (target >= 0.9x)")
     print(f"  teacher forward + head: {t_teacher:.2f} s = {100 * t_teacher / best['plain']:.1f}% of the plain loop's time")
 

@@ -90,6 +90,9 @@ def plan_run(
             if data[src.name].codes is None:
                 raise TrainingDataError(f"speech source {src.name!r} has no codes artifact")
             mimi[src.name] = _mimi_of(store, data[src.name].codes)
+            stored = store.get(data[src.name].codes).manifest.params.get("num_codebooks")
+            if stored is not None and stored != config.num_codebooks:
+                raise TrainingDataError(f"{data[src.name].codes} holds {stored} codebooks per frame, the model reads {config.num_codebooks}")
     if len({m[1] for m in mimi.values()}) > 1:
         raise TrainingDataError(f"speech sources were tokenized by different Mimi weights: {({k: v[1] for k, v in mimi.items()})}")
     mimi_weights, mimi_model = next(iter(mimi.values()), (None, None))

@@ -203,3 +203,23 @@ def test_held_out_rows_are_never_trained_on(inputs):
         trained.add(speech.peek().sample.sample_id)
         speech.advance()
     assert held and trained and not held & trained
+
+
+def test_plan_refuses_bad_inputs_before_launching(inputs, tmp_path):
+    from tasks.train import plan_run
+
+    store = inputs.store
+    with pytest.raises(TrainingDataError, match=r"mixture source 'text' has no data artifacts \(an empty mixture source\)"):
+        plan_run(store, TINY, {"natural": inputs.natural}, inputs.teacher)
+    empty = write_speech(store, "empty", [], inputs.mimi, shards=1)
+    with pytest.raises(TrainingDataError, match=r"mixture source 'natural': empty_codes@\w+ has no rows"):
+        plan_run(store, TINY, {"natural": empty, "text": SourceRefs(corpus=inputs.corpus)}, inputs.teacher)
+    other_mimi = write_table_artifact(store, StageSpec(name="mimi_weights", params={"other": 1}, code_version="test-1"),
+                                      store.get(inputs.mimi).to_table())
+    foreign = write_speech(store, "foreign", inputs.texts[:4], other_mimi, seed=3)
+    stage2 = TrainConfig.preset("tiny", stage=2)
+    with pytest.raises(TrainingDataError, match="tokenized by different Mimi weights"):
+        plan_run(store, stage2, {**inputs.stage2_data(), "synthetic": foreign}, inputs.teacher)
+    run = plan_run(store, TINY, inputs.stage1_data(), inputs.teacher)
+    assert run.mimi_weights == inputs.mimi.model_copy(update={"uri": ""}) and run.precision == "fp32"
+    assert plan_run(store, TINY, inputs.stage1_data(), inputs.teacher).checkpoint_spec(6, "final").fingerprint == run.checkpoint_spec(6, "final").fingerprint

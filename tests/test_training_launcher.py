@@ -18,7 +18,7 @@ from tasks.train import find_outputs, plan_run, run_training, start_training, tr
 from tests.test_training_data import TINY, tiny_training_inputs
 
 torch.set_num_threads(1)
-TWO_PROCS = TINY.model_copy(update={"steps": 10, "num_procs": 2, "zero_stage": 2, "log_every": 2, "save_every": 4, "eval_every": 5})
+TWO_PROCS = TINY.model_copy(update={"steps": 10, "num_procs": 2, "zero_stage": 2, "log_every": 2, "save_every": 4, "eval_every": 3})
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,11 @@ def test_two_process_stage1_commits_pre_decay_final_and_metrics(inputs, stage1):
     assert lrs[(2, "lr_adapter")] == pytest.approx(1e-3) and lrs[(2, "lr_llm")] == pytest.approx(5e-5)
     assert lrs[(10, "lr_adapter")] == pytest.approx(5e-4) and lrs[(10, "lr_llm")] == pytest.approx(2.5e-5)
     evals = {(r["step"], r["metric"]) for r in rows if r["kind"] == "eval"}
-    assert {(0, "M"), (5, "M"), (10, "M"), (10, "F")} <= evals
+    assert {(0, "M"), (3, "M"), (9, "M"), (10, "M"), (10, "F")} <= evals
+    stats = store.get(stage1.metrics).manifest.stats
+    assert "scaling_fit" in stats or "scaling_fit_error" in stats
+    png = store.get(stage1.plot).to_table().column("png")[0].as_py()
+    assert png.startswith(b"\x89PNG") and store.get(stage1.plot).manifest.parents[0].fingerprint == stage1.metrics.fingerprint
 
 
 def test_rerun_reuses_both_checkpoints(inputs, stage1):
