@@ -9,6 +9,8 @@
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
     salad artifacts verify [--repair]            # every file against its manifest's hashes
     salad lineage corpus --json
+    salad selection report --out selection.png   # M(c), P_web vs P_target, drift; the figure
+    salad eval report                            # the evaluation table, checkpoints side by side
     salad quarantine list                        # every quarantined row of the store, with its stage and reason
     salad config show --preset 3b
     salad --debug …                              # errors print as one line; --debug shows the traceback
@@ -45,6 +47,10 @@ config_app = typer.Typer(help="Show resolved configurations.", no_args_is_help=T
 clusters_app = typer.Typer(help="Look at the web-text clusters.", no_args_is_help=True)
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(clusters_app, name="clusters")
+selection_app = typer.Typer(help="Look at the active selection.", no_args_is_help=True)
+eval_app = typer.Typer(help="Look at the evaluation results.", no_args_is_help=True)
+app.add_typer(selection_app, name="selection")
+app.add_typer(eval_app, name="eval")
 app.add_typer(ui_app, name="ui")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(config_app, name="config")
@@ -210,13 +216,8 @@ def artifacts_verify(
         raise typer.Exit(1)
 
 
-@clusters_app.command("report")
-def clusters_report(
-    ref: str = typer.Argument("cluster_report", help="cluster_report[@FINGERPRINT]"),
-    store: Optional[str] = StoreOpt,
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write the figure (PNG) here."),
-) -> None:
-    """The cluster summary (sizes, shares, top terms, an example each) and the figure."""
+def print_report(ref: str, store: Optional[str], out: Optional[str]) -> None:
+    """A report artifact (one row: markdown + png): the markdown to stdout, the figure to `out`."""
     try:
         row = _store(store).get(ref).to_table().to_pylist()[0]
     except ArtifactNotFound as exc:
@@ -229,12 +230,48 @@ def clusters_report(
         console.print(f"figure written to {out}")
 
 
-@config_app.command("show")
-def config_show(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
-    """The resolved configuration (preset + overrides) as YAML."""
-    import yaml
+@clusters_app.command("report")
+def clusters_report(
+    ref: str = typer.Argument("cluster_report", help="cluster_report[@FINGERPRINT]"),
+    store: Optional[str] = StoreOpt,
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write the figure (PNG) here."),
+) -> None:
+    """The cluster summary (sizes, shares, top terms, an example each) and the figure."""
+    print_report(ref, store, out)
 
-    print(yaml.safe_dump(_config(preset, overrides, store).model_dump(mode="json"), sort_keys=False))
+
+@selection_app.command("report")
+def selection_report(
+    ref: str = typer.Argument("selection_report", help="selection_report[@FINGERPRINT]"),
+    store: Optional[str] = StoreOpt,
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write the figure (PNG) here."),
+) -> None:
+    """M(c) with intervals and top terms, P_web vs P_target, expected vs realised, ESS, entropy, drift."""
+    print_report(ref, store, out)
+
+
+@eval_app.command("report")
+def eval_report(
+    refs: Optional[list[str]] = typer.Argument(None, help="eval_results@FP ... (default: the newest version of each checkpoint label)"),
+    store: Optional[str] = StoreOpt,
+    paper: Optional[str] = typer.Option(None, help="Put the paper's numbers for this size beside ours: 3b or 7b."),
+) -> None:
+    """Accuracies (teacher-text, student-text, student-speech), the gap, checkpoints side by side."""
+    from tasks.evaluate import EVAL_RESULTS
+    from tasks.evaluate import eval_report as report_markdown
+
+    s = _store(store)
+    if refs:
+        chosen = [s.get(r).ref for r in refs]
+    else:
+        newest: dict[str, object] = {}
+        for m in s.versions(EVAL_RESULTS):  # newest first
+            newest.setdefault(m.params.get("label", m.fingerprint), m.ref)
+        chosen = list(reversed(list(newest.values())))
+    if not chosen:
+        console.print(f"[red]no {EVAL_RESULTS} in {s.uri}: run the evaluate or salad flow first[/]")
+        raise typer.Exit(1)
+    print(report_markdown.fn(chosen, s.objects.config, paper_size=paper))
 
 
 def main() -> None:

@@ -158,7 +158,7 @@ def publish_report(store: ArtifactStore, report: ArtifactRef) -> None:
     image = base64.b64encode(row["png"]).decode()
     create_markdown_artifact(
         f"## Clusters ({report})\n\n![clusters](data:image/png;base64,{image})\n\n{row['markdown']}",
-        key="salad-cluster-report",
+        key="salad-cluster-overview",  # "salad-cluster-report" holds the manifest summaries (publish_artifact)
         description="cluster sizes, 2-D projection, top terms and examples",
     )
 

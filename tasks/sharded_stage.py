@@ -41,7 +41,10 @@ from tasks.run_context import prefect_run_context
 # Modules that move data but never change it: editing them re-versions nothing (the store's own
 # integrity checks and the shard loop are tested on their own).
 PLUMBING = ("storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool")
-HOLD_ENV = "SALAD_HOLD_AFTER_SHARD"  # "<artifact>:<shard>:<signal file>": tests hold a stage at a known point
+# Kill tests hold a stage at a known point instead of racing it: with SALAD_HOLD_FILE set, a stage
+# that has just committed shard N of artifact X, where the file holds {"artifact": X, "shard": N,
+# "signal": path}, writes `path` and waits to be killed. No file (the default): no hold.
+HOLD_ENV = "SALAD_HOLD_FILE"
 LOG_EVERY_S = 30.0
 
 
@@ -209,12 +212,15 @@ class ShardedStage:
         return self.store.commit(self.quarantine_writer, q_shards, stats)
 
     def _hold_if_asked(self, shard: int) -> None:
-        """Test hook: after committing shard N of artifact X, signal and wait to be killed."""
-        hold = os.environ.get(HOLD_ENV, "")
-        name, _, rest = hold.partition(":")
-        index, _, signal_file = rest.partition(":")
-        if hold and name == self.spec.name and index == str(shard):
-            Path(signal_file).write_text(f"{self.spec.name}@{self.spec.fingerprint}:{shard}\n")
+        """Test hook: after committing the shard named in $SALAD_HOLD_FILE, signal and wait to be killed."""
+        path = os.environ.get(HOLD_ENV)
+        if not path or not os.path.exists(path):
+            return
+        import json
+
+        hold = json.loads(Path(path).read_text())
+        if hold.get("artifact") == self.spec.name and hold.get("shard") == shard:
+            Path(hold["signal"]).write_text(f"{self.spec.name}@{self.spec.fingerprint}:{shard}\n")
             while True:
                 time.sleep(1)
 

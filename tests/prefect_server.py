@@ -43,6 +43,8 @@ SMALL_PIPELINE = [
     "teacher.max_train_tokens=20000",
     "teacher.max_eval_tokens=2048",
     "tts.limit=1",
+    "stage1_texts.limit=1",
+    "stage1_texts.max_words=12",
     "tts.ray.n_actors=1",
     "tokenize.mimi.weights=random",
     "tokenize.calibration_seconds=3.0",
@@ -66,10 +68,25 @@ class SaladUi:
     def api(self) -> "UiApi":
         return UiApi(f"{self.url}/api")
 
+    @property
+    def hold_file(self) -> Path:
+        return self.home / "hold.json"
+
+    def hold_after(self, artifact: str, shard: int) -> Path:
+        """Flow runs from now on hold (wait to be killed) right after committing this shard; returns the signal file."""
+        signal = self.home / f"held-{artifact}-{shard}"
+        signal.unlink(missing_ok=True)
+        self.hold_file.write_text(json.dumps({"artifact": artifact, "shard": shard, "signal": str(signal)}))
+        return signal
+
+    def release_holds(self) -> None:
+        self.hold_file.unlink(missing_ok=True)
+
     def env(self) -> dict[str, str]:
         env = prefect_env(self.home / "prefect", f"{self.url}/api")
         # poll for new flow runs every second (default 10 s): the tests wait on the worker
         env.update(PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_PREFETCH_SECONDS="5", SALAD_STORE=str(self.store))
+        env["SALAD_HOLD_FILE"] = str(self.hold_file)  # kill tests write it to hold a stage after a given shard
         return env
 
     def cli(self, *args: str, timeout: float = 240) -> str:

@@ -21,7 +21,7 @@ import pytest
 from deployments.registry import DEPLOYABLES, load_deployment_settings
 from deployments.regenerate import WHAT_CHANGED_KEY
 from flows.config import PipelineConfig
-from storage import ArtifactStore
+from storage import ArtifactRef, ArtifactStore
 from tasks.ingest import ingest_specs
 from tasks.publish import prefect_key
 from tests.fineweb_files import real_rows, write_fineweb
@@ -122,20 +122,27 @@ def test_a_killed_run_retried_from_the_ui_redoes_no_finished_stage_or_shard(ui: 
     corpus_dir = ui.store / corpus.name / corpus.fingerprint
     run_id = ui.api.run_deployment("salad-pipeline", "pipeline", params)["id"]
 
-    # 1. killed mid-ingest, once a shard is committed
+    # 1. killed mid-ingest, held right after its first shard committed (a known point, not a race)
+    held = ui.hold_after("corpus", 0)
     pids = wait_for(lambda: flow_run_pids(run_id), "the flow run's process", every=0.1)
-    wait_for(lambda: list(corpus_dir.glob("shards/*.json")), f"a committed shard in {corpus_dir}", every=0.005)
+    wait_for(held.exists, "the ingest held after corpus shard 0", every=0.05)
     kill_flow_run(run_id, pids)
     assert not (corpus_dir / "manifest.json").exists(), "the ingest finished before the kill"
     corpus_shards = committed_shards(corpus_dir)
+    assert set(corpus_shards) == {0}
     assert ui.api.wait(run_id)["state_type"] == "CRASHED"
     ui.wait_worker_done()
 
-    # 2. retried from the UI: ingest resumes and finishes; killed again in the middle of a later stage
+    # 2. retried from the UI: ingest resumes and finishes; killed again after the first shard of the
+    # embeddings (a multi-shard stage after ingest)
+    embed_spec = embed_spec_for(params)
+    version = ui.store / embed_spec.name / embed_spec.fingerprint
+    held = ui.hold_after("embeddings", 0)
     ui.api.retry_until_running(run_id)
     pids = wait_for(lambda: flow_run_pids(run_id), "the retried flow run's process", every=0.1)
-    version = wait_for(lambda: half_written_version(ui.store, exclude=corpus_dir), "a stage after ingest, part-way", every=0.005)
+    wait_for(held.exists, "the embeddings held after shard 0", every=0.05)
     kill_flow_run(run_id, pids)
+    ui.release_holds()
     assert (corpus_dir / "manifest.json").exists() and not (version / "manifest.json").exists(), version
     # the corpus shards committed before the first kill are in the version as they were: not written again
     manifest = ArtifactStore.open(str(ui.store)).manifest(corpus.name, corpus.fingerprint)
@@ -143,6 +150,7 @@ def test_a_killed_run_retried_from_the_ui_redoes_no_finished_stage_or_shard(ui: 
     assert unchanged(corpus_dir, corpus_shards)
     finished = {v: files(v, "**/*") for v in committed_versions(ui.store)}  # every stage done before the kill
     stage_shards = committed_shards(version)
+    assert set(stage_shards) == {0}
     assert ui.api.wait(run_id)["state_type"] == "CRASHED"
     ui.wait_worker_done()
 
@@ -167,6 +175,15 @@ def test_a_killed_run_retried_from_the_ui_redoes_no_finished_stage_or_shard(ui: 
     assert new == [] and "salad-corpus" in ui.api.published(again)
 
 
+def embed_spec_for(params: dict):
+    """The embeddings version the pipeline run with `params` will write."""
+    from tasks.embed import embed_spec
+
+    config = PipelineConfig.model_validate(params["config"])
+    corpus_spec = ingest_specs(config.ingest)[0]
+    return embed_spec(ArtifactRef(name=corpus_spec.name, fingerprint=corpus_spec.fingerprint), config.embed)
+
+
 def committed_shards(version: Path) -> dict[int, dict]:
     """Shard index -> commit record (which names the data file) of a version folder."""
     return {int(p.stem): {**json.loads(p.read_text()), "stat": stat(p)} for p in version.glob("shards/*.json")}
@@ -175,15 +192,6 @@ def committed_shards(version: Path) -> dict[int, dict]:
 def unchanged(version: Path, shards: dict[int, dict]) -> bool:
     """The shard records and their data files are still the very files written before."""
     return all(stat(version / "shards" / f"{i:06d}.json") == r["stat"] and (version / r["file"]).exists() for i, r in shards.items())
-
-
-def half_written_version(store: Path, exclude: Path) -> Path | None:
-    """A version folder with committed shards and no manifest yet: a stage caught part-way."""
-    for shards in store.glob("*/*/shards"):
-        version = shards.parent
-        if version != exclude and not (version / "manifest.json").exists() and any(shards.glob("*.json")):
-            return version
-    return None
 
 
 def committed_versions(store: Path) -> list[Path]:
