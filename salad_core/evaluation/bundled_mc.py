@@ -1,21 +1,23 @@
-"""The embedded-default benchmark: pick the true next sentence of a held-out bundled paragraph.
+"""The embedded-default benchmark: complete a held-out bundled paragraph with the right topic term.
 
 Usage:
     from salad_core.evaluation.bundled_mc import bundled_items
     items = bundled_items(n_items=280, n_options=4, seed=0)   # 20 per topic, 14 topics
 
-Why this task: the tiny teacher cannot do ARC, but after pretraining on the bundled corpus it
-knows each topic's vocabulary and sentence shapes, so it can tell which sentence continues a
-paragraph. Distractors are sentences at the same position in other paragraphs: one from the SAME
-topic (so topic words alone do not give the answer) and the rest from other topics. Chance is
-1 / n_options.
+Each item is a paragraph cut just before one of its topic's terms ("... Teachers often use a
+simple diagram to explain"); the options are that term (" black holes"), another term of the SAME
+topic that the paragraph has not used (so topic knowledge alone gets at most half of those right;
+the rest needs the paragraph itself, e.g. a term it mentioned earlier) and terms of other topics.
+Chance is 1 / n_options. This is what a tiny LM trained on the bundled corpus can show: it knows
+each topic's vocabulary and follows a paragraph's subject. (Choosing the next *sentence* among
+sentences of other paragraphs does not work at that scale: a sentence's log-probability is
+dominated by how common its template is, not by whether it fits; measured at chance, 25.0%.)
 
 Held out by construction: paragraphs come from the bundled composer (`compose_document`) under a
-random stream of its own (`salad-bundled-mc-v1:<seed>:<i>`), never the corpus's
-(`salad-bundled-v1:row:<seed>:<index>`), so no item document is a corpus document; the tests check
-that no item's context + answer occurs in the 3,000-document training corpus. Sentences can
-repeat template wordings seen in training (that is the point: the model has learned the domain),
-not whole paragraphs.
+random stream of its own (`salad-bundled-mc-v2:<seed>:...`), never the corpus's
+(`salad-bundled-v1:row:<seed>:<index>`), so no item paragraph is a corpus document; the tests check
+that no item's context + answer occurs in the 3,000-document training corpus. Sentences can repeat
+template wordings seen in training (the model has learned the domain), not whole paragraphs.
 """
 
 from __future__ import annotations
@@ -29,54 +31,52 @@ from salad_core.evaluation.items import McItem
 
 BENCHMARK = "bundled_mc"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-MIN_CONTEXT_SENTENCES = 2
+MIN_CONTEXT_SENTENCES = 1  # sentences before the one holding the blank
+_MAX_TRIES = 50
 
 
 def sentences_of(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.replace("\n\n", " ")) if s.strip()]
 
 
-def _paragraph(seed: int, topic: str, i: int) -> list[str]:
-    rng = random.Random(f"salad-bundled-mc-v1:{seed}:{topic}:{i}")
-    return sentences_of(compose_document(TOPICS[topic], rng))
+def _blanks(sentences: list[str], terms: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """(sentence index, char offset, term) of every topic term after the first words of a later sentence."""
+    found = []
+    for s in range(MIN_CONTEXT_SENTENCES, len(sentences)):
+        for term in terms:
+            for match in re.finditer(rf"(?<=\s){re.escape(term)}(?=[\s.,;:!?])", sentences[s]):
+                found.append((s, match.start(), term))
+    return sorted(found)
 
 
 def bundled_items(n_items: int = 280, n_options: int = 4, seed: int = 0) -> list[McItem]:
     """`n_items` items spread evenly over the topics (the first `n_items % 14` topics get one more)."""
-    if n_options < 2:
-        raise ValueError(f"n_options must be >= 2, got {n_options}")
+    if n_options < 3:
+        raise ValueError(f"n_options must be >= 3 (the answer, a same-topic and an other-topic term), got {n_options}")
     topics = list(BUNDLED_TOPICS)
-    # A pool of paragraphs per topic: item paragraphs and distractor sources, all from the held-out stream.
-    per_topic = -(-n_items // len(topics))
-    pool = {t: [_paragraph(seed, t, i) for i in range(2 * per_topic + 4)] for t in topics}
-    rng = random.Random(f"salad-bundled-mc-v1:items:{seed}")
+    rng = random.Random(f"salad-bundled-mc-v2:items:{seed}")
     items = []
     for k in range(n_items):
         topic = topics[k % len(topics)]
-        j = k // len(topics)
-        sentences = pool[topic][j]
-        cut = rng.randint(MIN_CONTEXT_SENTENCES, max(MIN_CONTEXT_SENTENCES, min(len(sentences) - 1, 6)))
-        context, truth = sentences[:cut], sentences[cut]
-        distractors = [_distractor(pool[topic][per_topic:], cut, context, truth, rng)]
+        terms = TOPICS[topic].terms
+        for attempt in range(_MAX_TRIES):
+            doc_rng = random.Random(f"salad-bundled-mc-v2:{seed}:{topic}:{k // len(topics)}:{attempt}")
+            sentences = sentences_of(compose_document(TOPICS[topic], doc_rng))
+            blanks = _blanks(sentences, terms)
+            if blanks:
+                break
+        else:
+            raise RuntimeError(f"no {topic} paragraph with a term to blank out in {_MAX_TRIES} tries")  # never seen
+        s, offset, truth = rng.choice(blanks)
+        context = " ".join(sentences[:s] + [sentences[s][:offset].rstrip()])
+        unused = [t for t in terms if t != truth and t not in context]
         others = rng.sample([t for t in topics if t != topic], n_options - 2)
-        distractors += [_distractor(pool[t], cut, context, truth, rng) for t in others]
-        options = [truth, *distractors]
+        options = [truth, rng.choice(unused), *(rng.choice(TOPICS[o].terms) for o in others)]
         rng.shuffle(options)
         items.append(
             McItem(
-                id=f"{BENCHMARK}-{seed}-{k:05d}", benchmark=BENCHMARK, context=" ".join(context), question="",
+                id=f"{BENCHMARK}-{seed}-{k:05d}", benchmark=BENCHMARK, context=context, question="",
                 options=tuple(options), answer=options.index(truth), topic=topic,
             )
         )
     return items
-
-
-def _distractor(paragraphs: list[list[str]], cut: int, context: list[str], truth: str, rng: random.Random) -> str:
-    """A sentence near position `cut` of another paragraph, different from the truth and the context."""
-    order = rng.sample(range(len(paragraphs)), len(paragraphs))
-    for p in order:
-        sentences = paragraphs[p]
-        for s in sorted(range(1, len(sentences)), key=lambda s: abs(s - cut)):
-            if sentences[s] != truth and sentences[s] not in context:
-                return sentences[s]
-    raise RuntimeError("no distractor sentence left in the pool")  # cannot happen with the bundled topics
