@@ -355,6 +355,17 @@ class ObjectStore:
     def create_json_if_absent(self, key: str, obj: Any) -> None:
         self.create_if_absent(key, json.dumps(obj, indent=2, sort_keys=True).encode())
 
+    def remove_empty_folders(self, prefix: str) -> None:
+        """Local stores: delete empty folders under (and including) `prefix`; object stores have none."""
+        if self.config.is_s3:
+            return
+        top = self.path(prefix)
+        for folder, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
+            try:
+                os.rmdir(folder)  # only succeeds when empty
+            except OSError:
+                pass
+
     def write_bytes(self, key: str, data: bytes) -> None:
         """An unconditional small write (notes beside data, never a commit)."""
         if not self.config.is_s3:

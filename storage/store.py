@@ -31,9 +31,24 @@ from storage.code_version import git_revision
 from storage.config import StoreConfig
 from storage.filesystem import ObjectStore
 from storage.fingerprint import fingerprint
-from storage.integrity import DamagedArtifact, VerifyReport, VersionCheck, check_version, move_version_aside, parse_manifest
+from storage.integrity import (
+    DamagedArtifact,
+    VerifyReport,
+    VersionCheck,
+    check_version,
+    move_version_aside,
+    parse_manifest,
+)
+from storage.lease import LEASE_TTL_S, live_leases
 from storage.lineage import LineageNode, downstream, upstream
-from storage.manifest import MANIFEST_FILE, ArtifactRef, Manifest, scrub_secrets, validate_fingerprint, validate_name
+from storage.manifest import (
+    MANIFEST_FILE,
+    ArtifactRef,
+    Manifest,
+    scrub_secrets,
+    validate_fingerprint,
+    validate_name,
+)
 from storage.writer import ArtifactWriter
 
 log = logging.getLogger("salad.storage")
@@ -230,25 +245,32 @@ class ArtifactStore:
         return downstream(self.all_manifests(), name, fp)
 
     # -- housekeeping --------------------------------------------------------------------------
-    def gc(self, grace_seconds: float = 3600.0) -> list[str]:
-        """Remove uncommitted leftovers older than ``grace_seconds`` (a live writer's files are younger).
+    def gc(self, grace_seconds: float = 3600.0, lease_ttl_s: float = LEASE_TTL_S) -> list[str]:
+        """Remove uncommitted leftovers older than ``grace_seconds`` of versions no live writer holds.
 
-        Leftovers are data files no shard record names, in committed versions, and whole version
-        folders that never got a manifest. Committed data is never touched.
+        Leftovers are data files no shard record names (in committed versions), whole version
+        folders that never got a manifest, expired leases and the temporary files of interrupted
+        local commits. A version whose writer's lease was refreshed within ``lease_ttl_s`` is left
+        alone whatever the age of its files; committed data is never touched.
         """
         cutoff = time.time() - grace_seconds
         removed: list[str] = []
         for version_key in self.objects.glob("*/*"):
             if not VERSION_FOLDER.match(version_key):
                 continue  # versions moved aside, run records: not a writer's leftovers
+            if live_leases(self.objects, version_key, lease_ttl_s):
+                continue  # a live writer holds it
             if self.objects.exists(f"{version_key}/{MANIFEST_FILE}"):
                 manifest = self.manifest(*version_key.split("/"))
                 keep = {f"{version_key}/{s.file}" for s in manifest.shards}
                 stale = [k for k in self.objects.glob(f"{version_key}/data/*") if k not in keep]
+                stale += self.objects.glob(f"{version_key}/leases/*") + self.objects.glob(f"{version_key}/*.tmp")
+                stale += self.objects.glob(f"{version_key}/shards/*.tmp")
             else:
-                stale = [k for k in self.objects.glob(f"{version_key}/*/*")]
+                stale = [k for k in self.objects.glob(f"{version_key}/*/*")] + self.objects.glob(f"{version_key}/*.tmp")
             for key in stale:
                 if self.objects.modified(key) < cutoff:
                     self.objects.delete(key)
                     removed.append(key)
+            self.objects.remove_empty_folders(version_key)
         return removed

@@ -37,8 +37,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storage.filesystem import AlreadyExists, ObjectStore
-from storage.integrity import DamagedArtifact, check_version, move_version_aside, parse_manifest
-from storage.manifest import MANIFEST_FILE, SHARD_DIGITS, ArtifactRef, Manifest, ShardRecord, shard_record_key
+from storage.integrity import (
+    DamagedArtifact,
+    check_version,
+    move_version_aside,
+    parse_manifest,
+)
+from storage.lease import Lease
+from storage.manifest import (
+    MANIFEST_FILE,
+    SHARD_DIGITS,
+    ArtifactRef,
+    Manifest,
+    ShardRecord,
+    shard_record_key,
+)
 
 
 class IncompleteArtifact(RuntimeError):
@@ -89,6 +102,11 @@ class ArtifactWriter:
         self.attempt = uuid.uuid4().hex[:12]
         self._clock = time.perf_counter()
         self.shards_written_here: list[int] = []
+        self.lease = Lease(objects, version_key, self.attempt)  # taken at the first write: gc leaves live writers alone
+
+    def release(self) -> None:
+        """Give up the lease (after the commit, or when the stage fails); safe to call twice."""
+        self.lease.release()
 
     # -- shards ----------------------------------------------------------------------------------
     def committed_shards(self) -> set[int]:
@@ -102,6 +120,7 @@ class ArtifactWriter:
         if shard < 0:
             raise ValueError(f"shard index must be >= 0, got {shard}")
         data_key = f"{self.version_key}/data/{shard:0{SHARD_DIGITS}d}-{self.attempt}.parquet"
+        self.lease.start()
         # Size and hash come from the bytes written, not a stat afterwards: if another writer has
         # committed this shard and the version meanwhile, its clean-up may already have removed
         # our file, and we must still reach the create-if-absent below to learn that we lost.
@@ -209,6 +228,7 @@ class ArtifactWriter:
             if missing:
                 raise DamagedArtifact(name, fp, missing, self.objects.url())
         self.remove_orphans(manifest)
+        self.release()
         return manifest
 
     def _check_files(self, shards: list[ShardRecord]) -> None:

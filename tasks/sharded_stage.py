@@ -172,6 +172,9 @@ class ShardedStage:
             done = len(committed) + len(written)
             exc.add_note(f"stage {spec.name}@{spec.fingerprint} failed at shard {shard}; {done} committed shard(s) are kept; {_what_next(exc)}")
             self.log.error("%s@%s failed at shard %d (%d shard(s) committed are kept): %s", spec.name, spec.fingerprint, shard, done, exc)
+            for writer in (self.writer, self.quarantine_writer):
+                if writer is not None:
+                    writer.release()  # gc may clean this attempt's leftovers once the grace time has passed
             raise
         self.log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(written))
         for r in (quarantine, ref):

@@ -213,6 +213,8 @@ def test_gc_removes_only_stale_uncommitted_files(local_store):
     assert local_store.gc(grace_seconds=3600) == []  # young: could be a live writer's
     old = time.time() - 7200
     os.utime(orphan, (old, old))
+    assert local_store.gc(grace_seconds=3600) == []  # old, but the version's writer is alive (its lease): never touched
+    w.release()  # the writer is gone: its version's stale leftovers go
     assert local_store.gc(grace_seconds=3600) == [f"corpus/{SPEC.fingerprint}/data/000001-deadbeef.parquet"]
     local_store.commit(w, 1)
     assert local_store.get("corpus").num_rows == 2
