@@ -199,8 +199,11 @@ def lineage(
 @artifacts_app.command("gc")
 def artifacts_gc(store: Optional[str] = StoreOpt, grace_hours: float = typer.Option(1.0, help="Keep leftovers younger than this.")) -> None:
     """Remove uncommitted leftovers of crashed writers (committed data is never touched)."""
+    from tasks.scratch import clean_scratch
+
     removed = _store(store).gc(grace_hours * 3600)
-    console.print(f"removed {len(removed)} uncommitted file(s)")
+    scratch = clean_scratch()
+    console.print(f"removed {len(removed)} uncommitted file(s) and {len(scratch)} scratch folder(s) of processes that are gone")
 
 
 @artifacts_app.command("verify")

@@ -22,7 +22,6 @@ of its fingerprint: other weights, another version.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.fingerprint import canonical_json
+from tasks.scratch import scratch_folder
 from tasks.sharded_stage import ShardedStage, stage_logger, stage_version, write_table_artifact
 from tasks.tokenize_config import TokenizeConfig
 
@@ -254,7 +254,7 @@ def tokenize_speech(
     """Mimi codes for the rows of an audio artifact (utterances, speech), or only those listed in `keep` (speech_gated)."""
     store = ArtifactStore.open(store_config)
     source = AudioInput(store, audio, keep)
-    with tempfile.TemporaryDirectory(prefix="salad-mimi-") as tmp:
+    with scratch_folder("mimi") as tmp:
         tokenizer, weights_ref = load_tokenizer(store, source, config, Path(tmp))
         result = TokenizeStage(store, tokenize_spec(source, weights_ref, tokenizer, config), source, tokenizer, config).run()
     return TokenizeOutputs(
