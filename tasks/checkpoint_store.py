@@ -28,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from transformers import AutoConfig, PreTrainedTokenizerFast
 
 import salad_core.training
@@ -85,6 +85,8 @@ class RunIdentity(BaseModel):
     parent: ArtifactRef | None = None
     world_size: int
     precision: str = "fp32"  # resolved (auto -> bf16 on GPU, fp32 on CPU): it decides the weights
+    # taken once, where the run is planned, so the launched processes name versions exactly as the planner
+    code_version: str = Field(default_factory=lambda: TRAIN_CODE_VERSION)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -111,10 +113,10 @@ class RunIdentity(BaseModel):
 
     def checkpoint_spec(self, step: int, kind: str) -> StageSpec:
         return StageSpec(name=CHECKPOINT, params={**self.params(), "step": step, "kind": kind},
-                         code_version=TRAIN_CODE_VERSION, parents=self.parents(), models=self.models())
+                         code_version=self.code_version, parents=self.parents(), models=self.models())
 
     def metrics_spec(self) -> StageSpec:
-        return StageSpec(name=METRICS, params=self.params(), code_version=TRAIN_CODE_VERSION, parents=self.parents(), models=self.models())
+        return StageSpec(name=METRICS, params=self.params(), code_version=self.code_version, parents=self.parents(), models=self.models())
 
 
 def write_checkpoint(

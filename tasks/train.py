@@ -154,7 +154,7 @@ def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -
     job_file.write_text(TrainJob(run=run, store=store_config, workdir=str(workdir)).model_dump_json())
     threads = str(run.config.cpu_threads or os.cpu_count())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-           "SALAD_TRAIN_WATCH": "1", "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "SALAD_TRAIN_WATCH": "1", "SALAD_TRAIN_OWNER_PID": str(os.getpid()), "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(launcher_command(job_file, run.config.num_procs, _free_port()), cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)

@@ -147,13 +147,14 @@ def build_data(store: ArtifactStore, run: RunIdentity, tokenizer):
 
 
 class Watchdog:
-    """Stop when the launcher is gone (kill -9 of `deepspeed` leaves its children running otherwise)."""
+    """Stop when the launcher or the task that started it is gone (kill -9 of `deepspeed` leaves its
+    children running otherwise, training on as orphans next to the rerun that resumes the run)."""
 
     def __init__(self):
         self.pids = []
         if os.environ.get("SALAD_TRAIN_WATCH") == "1":
             parent = os.getppid()
-            self.pids = [parent, _ppid(parent)]
+            self.pids = [parent, _ppid(parent), int(os.environ.get("SALAD_TRAIN_OWNER_PID", "0"))]
 
     def alive(self) -> bool:
         return all(_running(p) for p in self.pids if p > 1)
