@@ -24,7 +24,13 @@ from pydantic import BaseModel
 import salad_core.evaluation
 from salad_core.corpus import bundled, bundled_topics
 from salad_core.evaluation.config import BenchmarkConfig
-from salad_core.evaluation.items import ITEM_SCHEMA, QUARANTINE_SCHEMA, items_to_table, rejected_to_table, table_to_items
+from salad_core.evaluation.items import (
+    ITEM_SCHEMA,
+    QUARANTINE_SCHEMA,
+    items_to_table,
+    rejected_to_table,
+    table_to_items,
+)
 from salad_core.evaluation.loaders import load_benchmark
 from salad_core.evaluation.sources import file_identity, resolve_files
 from salad_core.evaluation.spoken import shipped_audio_table, spoken_text_table

@@ -175,7 +175,9 @@ def evaluate_checkpoint(
     label: str | None = None,
 ) -> EvalOutputs:
     """Teacher-text, student-text and student-speech (`config.views`) on `items`; speech from `spoken_codes`."""
-    from tasks.checkpoint_store import load_student  # training stack: imported only when a checkpoint is scored
+    from tasks.checkpoint_store import (
+        load_student,  # training stack: imported only when a checkpoint is scored
+    )
 
     store = ArtifactStore.open(store_config)
     label = label or str(checkpoint)

@@ -19,13 +19,13 @@ import torch
 
 lm_eval = pytest.importorskip("lm_eval", reason="lm-eval is a dev extra: pip install lm-eval accelerate")
 
-from salad_core.corpus.bundled import generate_bundled_corpus  # noqa: E402
-from salad_core.evaluation import BenchmarkConfig, EvalConfig, load_benchmark  # noqa: E402
-from salad_core.evaluation.loglik import TextLM  # noqa: E402
-from salad_core.evaluation.prompts import continuation, query_text  # noqa: E402
-from salad_core.evaluation.scorer import build_requests, score_items  # noqa: E402
-from salad_core.model import llm_from_config, tiny_qwen2_config  # noqa: E402
-from salad_core.teacher.tokenizer import train_bpe_tokenizer  # noqa: E402
+from salad_core.corpus.bundled import generate_bundled_corpus
+from salad_core.evaluation import BenchmarkConfig, EvalConfig, load_benchmark
+from salad_core.evaluation.loglik import TextLM
+from salad_core.evaluation.prompts import continuation, query_text
+from salad_core.evaluation.scorer import build_requests, score_items
+from salad_core.model import llm_from_config, tiny_qwen2_config
+from salad_core.teacher.tokenizer import train_bpe_tokenizer
 
 torch.set_num_threads(2)
 # Rows of each real file used (kept small for time): HellaSwag's last 10 are the WikiHow rows with markup.

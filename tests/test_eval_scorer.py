@@ -19,7 +19,13 @@ from salad_core.evaluation.items import McItem
 from salad_core.evaluation.loglik import Request, TextLM, loglikelihoods
 from salad_core.evaluation.prompts import query_text
 from salad_core.evaluation.scorer import build_requests, score_items
-from salad_core.model import AdapterConfig, SpeechAdapter, SpeechLM, llm_from_config, tiny_qwen2_config
+from salad_core.model import (
+    AdapterConfig,
+    SpeechAdapter,
+    SpeechLM,
+    llm_from_config,
+    tiny_qwen2_config,
+)
 from salad_core.teacher.tokenizer import train_bpe_tokenizer
 
 torch.set_num_threads(1)

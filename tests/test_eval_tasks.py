@@ -18,7 +18,13 @@ import torch
 
 from salad_core.corpus.bundled import generate_bundled_corpus
 from salad_core.evaluation import BenchmarkConfig, EvalConfig
-from salad_core.model import AdapterConfig, SpeechAdapter, SpeechLM, llm_from_config, tiny_qwen2_config
+from salad_core.model import (
+    AdapterConfig,
+    SpeechAdapter,
+    SpeechLM,
+    llm_from_config,
+    tiny_qwen2_config,
+)
 from salad_core.teacher.tokenizer import train_bpe_tokenizer
 from salad_core.teacher.tokenizer_table import tokenizer_to_table
 from salad_core.teacher.weights_table import state_dict_to_table

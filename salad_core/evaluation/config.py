@@ -52,7 +52,7 @@ class BenchmarkConfig(BaseModel):
     seed: int = Field(default=0, description="bundled_mc only: generator seed (held out from the corpus by construction).")
 
     @model_validator(mode="after")
-    def _check(self) -> "BenchmarkConfig":
+    def _check(self) -> BenchmarkConfig:
         if self.name in FILE_BENCHMARKS and not self.paths:
             raise ValueError(f"benchmark {self.name!r} reads its published files: give paths")
         if self.name == "bundled_mc" and self.paths:

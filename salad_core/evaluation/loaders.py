@@ -20,7 +20,14 @@ from salad_core.evaluation.bundled_mc import bundled_items
 from salad_core.evaluation.config import BenchmarkConfig
 from salad_core.evaluation.formats import PARSERS, detect_format
 from salad_core.evaluation.items import McItem, Rejected, RowError, check_item
-from salad_core.evaluation.sources import BadRecord, BenchmarkFileError, file_identity, read_lines, read_records, resolve_files
+from salad_core.evaluation.sources import (
+    BadRecord,
+    BenchmarkFileError,
+    file_identity,
+    read_lines,
+    read_records,
+    resolve_files,
+)
 
 # VoiceBench mmsu's splits are the MMLU-Pro domains; its files are named after them.
 MMSU_DOMAINS = (

@@ -92,7 +92,7 @@ def _score_batch(model: nn.Module, batch: list[Request], pad_id: int) -> list[Op
         if r.n_frames:
             speech_mask[b, len(r.prefix) : len(r.prefix) + r.n_frames] = True
             spans.append(r.frames)
-    kwargs = dict(input_ids=input_ids.to(device), attention_mask=attention.to(device))
+    kwargs = {"input_ids": input_ids.to(device), "attention_mask": attention.to(device)}
     if spans:
         lengths = torch.tensor([s.shape[0] for s in spans])
         frames = spans[0].new_zeros((len(spans), int(lengths.max()), *spans[0].shape[1:]))
