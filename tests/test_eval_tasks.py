@@ -140,3 +140,26 @@ def test_teacher_and_checkpoints_scored_into_eval_results_and_reported(local_sto
     assert "### unchanged" in report and "### perturbed" in report and "side by side" in report
     with pytest.raises(ValueError, match="student_speech needs spoken_codes"):
         evaluate_checkpoint.fn(noisy, [items], [], EvalConfig(), cfg)
+
+
+def test_speech_view_reads_codes_artifacts_and_reports_items_without_codes(local_store, tiny_models):
+    """The student-speech path of the task: codes rows (tokenize's layout) -> frames; a missing item is counted, not hidden."""
+    from tasks.evaluate import _score_views
+
+    cfg = local_store.objects.config
+    tok, teacher = tiny_models
+    items_ref = load_eval_items.fn(BenchmarkConfig(name="bundled_mc", n_items=14), cfg).items
+    ids = local_store.get(items_ref).to_table().column("id").to_pylist()
+    rng = np.random.default_rng(0)
+    rows = [{"id": i, "codes": rng.integers(0, 16, size=6 * 8).astype(np.int16), "n_frames": 6, "n_codebooks": 8} for i in ids[:10]]
+    codes = pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("codes", pa.list_(pa.int16())), ("n_frames", pa.int32()), ("n_codebooks", pa.int32())]))
+    codes_ref = write_table_artifact(local_store, StageSpec(name="eval_codes_test", code_version="test"), codes)
+
+    def codes_to_latents(c):  # (S, n_q, F) -> (S, 512, F)
+        return c.float().sum(1, keepdim=True).repeat(1, 512, 1) / 100
+
+    student = SpeechLM(teacher, SpeechAdapter(AdapterConfig.preset("tiny", llm_hidden=64)), codes_to_latents).eval()
+    config = EvalConfig(n_shots=0, max_positions=512, speech_markers=True)
+    table, extra = _score_views(local_store, "ckpt", ["student_speech"], teacher, student, tok, [items_ref], [codes_ref], config)
+    assert table.column("id").to_pylist() == ids[:10] and set(table.column("view").to_pylist()) == {"student_speech"}
+    assert extra["speech_missing"] == {"bundled_mc": {"count": 4, "ids": ids[10:]}}
