@@ -77,8 +77,11 @@ def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
         config.stage2, {"natural": natural, "synthetic": selected.source(), "text": text}, teacher, store, parent=scored_with
     )
 
-    checkpoints = {"stage1_pre_decay": scored_with, "stage1_final": stage1.final, "stage2_final": stage2.final}
-    evaluation = evaluate_checkpoints(checkpoints, config.evaluation, config.tts, config.tokenize, mimi, store)
+    stage2_label = f"stage2_gamma{config.selection.gamma:g}"
+    checkpoints = {"stage1_pre_decay": scored_with, "stage1_final": stage1.final, stage2_label: stage2.final}
+    evaluation = evaluate_checkpoints(
+        checkpoints, config.evaluation, config.tts, config.gate, config.tokenize, mimi, store, config.preset
+    )
 
     finals = [*data.finals(), misalignment, selection.selection, stage2.final, stage2.metrics, evaluation.results]
     publish_lineage_overview(ArtifactStore.open(store), finals, "salad")
