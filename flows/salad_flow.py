@@ -83,7 +83,7 @@ def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
         checkpoints, config.evaluation, config.tts, config.gate, config.tokenize, mimi, store, config.preset
     )
 
-    finals = [*data.finals(), misalignment, selection.selection, stage2.final, stage2.metrics, evaluation.results]
+    finals = [*data.finals(), misalignment, selection.selection, stage2.final, stage2.metrics, *evaluation.results]
     publish_lineage_overview(ArtifactStore.open(store), finals, "salad")
     print(evaluation.table_markdown)
     return SaladOutputs(
