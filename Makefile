@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test venv sysdeps clean-store
+.PHONY: demo test lint venv sysdeps clean-store
 
 # System packages: Ceph's S3 gateway for the store's production S3 tests, espeak-ng for speech,
 # iproute2/util-linux for the loopback-only network namespace the tests run in, chromium for the UI test.
@@ -46,5 +46,8 @@ demo: venv
 	  RAY_AUTH_MODE=disabled unshare -n bash -c 'ip link set lo up && exec $(BIN)/salad demo --preset tiny'; \
 	else $(BIN)/salad demo --preset tiny; fi
 
-test: venv sysdeps
+lint: venv
+	$(BIN)/ruff check .
+
+test: venv sysdeps lint
 	bash tests/run_tests.sh

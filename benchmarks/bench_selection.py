@@ -62,7 +62,6 @@ def main() -> None:
     clusters = np.repeat(np.arange(args.k), np.diff(np.r_[0, np.round(np.cumsum(sizes)).astype(int)]))[: args.docs]
     costs = rng.integers(20, 400, size=args.docs) / 2.5
     pools_s = best_of(args.repeats, lambda: build_pools(ids, clusters, costs, args.seed))
-    pools = build_pools(ids, clusters, costs, args.seed)
     print(f"(b) build_pools: {args.docs:,} docs in {pools_s:.2f} s ({args.docs / pools_s:,.0f} docs/s)")
 
     counts = np.bincount(clusters, minlength=args.k)

@@ -13,6 +13,7 @@
     salad eval report                            # the evaluation table, checkpoints side by side
     salad quarantine list                        # every quarantined row of the store, with its stage and reason
     salad config show --preset 3b
+    salad plan --preset 3b --gpus 64             # paper-scale wall time, device-hours, storage (measured vs assumed)
     salad --debug …                              # errors print as one line; --debug shows the traceback
 
 The store is ``--store`` or ``$SALAD_STORE`` or ``./salad-store`` (an ``s3://bucket/prefix`` works).
@@ -217,6 +218,23 @@ def artifacts_verify(
     typer.echo(report.text())
     if report.damaged:
         raise typer.Exit(1)
+
+
+@app.command()
+def plan(
+    preset: str = typer.Option("3b", "--preset", "-p", help="The paper-scale preset to plan (3b)."),
+    gpus: int = typer.Option(64, help="GPUs for training."),
+    machines: int = typer.Option(64, help="Machines (2-core CPU figures) for embedding, synthesis and tokenization."),
+) -> None:
+    """Wall time, device-hours and storage of every stage at paper scale, from measured throughputs.
+
+    Figures measured on this project's machines are marked measured; the rest (GPU training, bge-large)
+    are assumptions, stated under the table."""
+    from salad_core.selection.cost import cost_markdown, paper_scale_3b
+
+    if preset != "3b":
+        raise typer.BadParameter("only the 3b paper-scale workload is modelled (7b: the same data, about 2.3x the training FLOPs)")
+    print(cost_markdown(paper_scale_3b(gpus=gpus, cpu_machines=machines)))
 
 
 def print_report(ref: str, store: Optional[str], out: Optional[str]) -> None:

@@ -11,7 +11,6 @@ from torch import nn
 
 from salad_core.objective.distill import (
     DistillConfig,
-    chunked_position_losses,
     distillation_loss,
     kl_divergence,
     position_losses,
