@@ -8,7 +8,9 @@ everything a training stage reads, in ~20 s.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
 import math
 import random
 import tempfile
@@ -105,7 +107,9 @@ class TinyInputs:
 
 @functools.lru_cache(maxsize=1)
 def tiny_training_inputs() -> TinyInputs:
-    return TinyInputs(Path(tempfile.mkdtemp(prefix="salad-train-inputs-")))
+    root = Path(tempfile.mkdtemp(prefix="salad-train-inputs-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return TinyInputs(root)
 
 
 TINY = TrainConfig.preset("tiny").model_copy(update=dict(
