@@ -140,11 +140,12 @@ class ShardedStage:
         if committed:
             self.log.info("%s@%s: resuming, %d shard(s) already committed", spec.name, spec.fingerprint, len(committed))
         progress = StageProgress(spec, self.expected_shards)
-        started = last_log = time.perf_counter()
+        started = time.perf_counter()
+        heartbeat = _Heartbeat(lambda: self.log.info(progress.status_line(time.perf_counter() - started)))
         written: list[int] = []
         resumed: list[int] = []
         per_shard_quarantine = False
-        shard = 0
+        shard, writing = -1, False
         try:
             for result in self.produce(committed):
                 shard = result.shard
@@ -154,14 +155,14 @@ class ShardedStage:
                     resumed.append(shard)
                 else:
                     per_shard_quarantine |= result.quarantined is not None
+                    writing = True
                     if self._write(result):
                         written.append(shard)
+                    writing = False
                     self._hold_if_asked(shard)
                 progress.advance(shard + 1)
-                if time.perf_counter() - last_log >= LOG_EVERY_S:
-                    last_log = time.perf_counter()
-                    self.log.info(progress.status_line(time.perf_counter() - started))
             num_shards = shard + 1
+            heartbeat.stop()
             progress.finish()
             stats = {**self.stats(), "shards_written_this_run": len(written), "shards_resumed": len(resumed)}
             if q_spec is not None:
@@ -169,9 +170,11 @@ class ShardedStage:
             quarantine = self._commit_quarantine(num_shards, per_shard_quarantine, stats)
             ref = self.store.commit(self.writer, num_shards, stats)
         except Exception as exc:
+            heartbeat.stop()
             done = len(committed) + len(written)
-            exc.add_note(f"stage {spec.name}@{spec.fingerprint} failed at shard {shard}; {done} committed shard(s) are kept; {_what_next(exc)}")
-            self.log.error("%s@%s failed at shard %d (%d shard(s) committed are kept): %s", spec.name, spec.fingerprint, shard, done, exc)
+            failed_at = shard if writing else shard + 1  # the stage raises while producing the next shard, or writing this one
+            exc.add_note(f"stage {spec.name}@{spec.fingerprint} failed at shard {failed_at}; {done} committed shard(s) are kept; {_what_next(exc)}")
+            self.log.error("%s@%s failed at shard %d (%d shard(s) committed are kept): %s", spec.name, spec.fingerprint, failed_at, done, exc)
             for writer in (self.writer, self.quarantine_writer):
                 if writer is not None:
                     writer.release()  # gc may clean this attempt's leftovers once the grace time has passed
@@ -239,6 +242,29 @@ def _what_next(exc: BaseException) -> str:
     if isinstance(exc, (ValueError, FileNotFoundError)):
         return "fix the input named above, then re-run (it resumes after the committed shards)"
     return "a re-run with the same inputs resumes after them"
+
+
+class _Heartbeat:
+    """Logs the stage's progress every LOG_EVERY_S while it runs, also in the middle of a long shard
+    (an embedding shard took minutes on a loaded machine with nothing printed)."""
+
+    def __init__(self, beat: Callable[[], None], every_s: float | None = None):
+        import threading
+
+        every_s = every_s or LOG_EVERY_S
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(beat, every_s), name="stage heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self, beat: Callable[[], None], every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            try:
+                beat()
+            except Exception:  # noqa: BLE001 - a progress line must never fail the stage
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class _FunctionStage(ShardedStage):
