@@ -50,7 +50,7 @@ class EvaluationConfig(BaseModel):
 class PipelineConfig(BaseModel):
     """Every stage's configuration, under one name per stage (the flows' parameter names)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     preset: str = Field(default="tiny", description="The preset this configuration was built from.")
     store: StoreConfig = Field(default_factory=StoreConfig)

@@ -14,11 +14,13 @@ restarts (tens of seconds) must not fail a stage that was hours into its work.
 from __future__ import annotations
 
 import os
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 DEFAULT_STORE = "./salad-store"
+_USERINFO = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://[^/@\s]+@", re.I)
 
 
 def default_store_uri() -> str:
@@ -28,7 +30,7 @@ def default_store_uri() -> str:
 class StoreConfig(BaseModel):
     """The store's location, for S3 how to reach it, and how patiently."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # errors never echo the input (credentials)
 
     uri: str = Field(
         default_factory=default_store_uri,
@@ -61,3 +63,14 @@ class StoreConfig(BaseModel):
     @property
     def is_s3(self) -> bool:
         return self.uri.startswith("s3://")
+
+    @model_validator(mode="after")
+    def _no_credentials_in_urls(self) -> "StoreConfig":
+        for field in ("uri", "endpoint_url"):
+            match = _USERINFO.match(getattr(self, field) or "")
+            if match:
+                raise ValueError(
+                    f"store.{field}: a URL with credentials in it ({match['scheme']}://***@…) is refused: it would be stored "
+                    "in Prefect's database and logs; give credentials through AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+                )
+        return self

@@ -6,11 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salad_core.credentials import refuse_url_credentials
+
 
 class IngestConfig(BaseModel):
     """Which web text to ingest, and which rows to keep."""
 
-    model_config = ConfigDict(extra="forbid")  # `min_int_scor` is an error, not a run with no filter
+    # `min_int_scor` is an error, not a run with no filter; errors never echo the input (it may hold a credential)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     source: Literal["bundled", "fineweb"] = Field(
         default="bundled", description="'bundled': the embedded multi-topic corpus; 'fineweb': FineWeb-Edu Parquet files."
@@ -43,6 +46,7 @@ class IngestConfig(BaseModel):
 
     @model_validator(mode="after")
     def _paths_for_fineweb(self) -> "IngestConfig":
+        refuse_url_credentials(self.paths, "ingest.paths")
         if self.source == "fineweb" and not self.paths:
             raise ValueError("ingest.source='fineweb' needs ingest.paths (files or globs, local or s3://)")
         if self.min_chars is not None and self.max_chars is not None and self.min_chars > self.max_chars:

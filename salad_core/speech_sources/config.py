@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salad_core.credentials import refuse_secret_options, refuse_url_credentials
+
 from salad_core.tts.quality import QualityThresholds
 
 
@@ -31,7 +33,7 @@ def natural_speech_thresholds() -> QualityThresholds:
 class SpeechSourceConfig(BaseModel):
     """A speech corpus and the rules that make its rows utterances (or quarantine them)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # errors never echo the input
 
     kind: Literal["folder", "libriheavy", "emilia"] = Field(
         default="folder",
@@ -81,6 +83,8 @@ class SpeechSourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _inputs_given(self) -> "SpeechSourceConfig":
+        refuse_url_credentials([*self.paths, *self.path_remap.values()], "natural_speech.paths")
+        refuse_secret_options(self.storage_options, "natural_speech.storage_options")
         if self.kind == "folder" and not self.folder:
             raise ValueError("kind='folder' needs `folder`")
         if self.kind != "folder" and not self.paths:
