@@ -98,3 +98,34 @@ def test_teacher_and_mimi_get_no_gradient_and_stay_bit_identical():
     assert all(torch.equal(before_mimi[n], t) for n, t in decoder.state_dict().items())
     changed = [n for n, p in student.named_parameters() if not torch.equal(before_student[n], p)]
     assert any(n.startswith("adapter.") for n in changed) and any(n.startswith("llm.") for n in changed)
+
+
+def test_activation_checkpointing_keeps_loss_gradients_and_exported_names():
+    from salad_core.training.student import enable_activation_checkpointing, export_state
+
+    inputs = tiny_training_inputs()
+    speech = _speech_source(inputs, ListRows([_joined(inputs, inputs.texts[:4])]))
+    batch = collate_items([speech.peek()], inputs.tokenizer.pad_token_id)
+    proj = torch.nn.Linear(8, 512).requires_grad_(False)
+
+    def c2l(codes):  # (S, n_q, F) int -> (S, 512, F): a fixed projection keeps this test free of Mimi
+        return proj(codes.float().transpose(1, 2) / 2048).transpose(1, 2)
+
+    results = []
+    for checkpointed in (False, True):
+        torch.manual_seed(0)
+        llm = llm_from_config(tiny_qwen2_config(vocab_size=len(inputs.tokenizer), hidden=32, n_layer=2))
+        teacher = FrozenTeacher.copy_of(llm)
+        student = build_student(llm, "tiny", c2l, seed=0)
+        plain_names = list(student.state_dict())
+        if checkpointed:
+            enable_activation_checkpointing(student)
+            assert list(export_state(student)) == plain_names
+        out = DistillModule(student, teacher, DistillConfig(alpha=0.5))(batch)
+        out.loss.backward()
+        results.append((out.loss.detach(), {n: p.grad.clone() for n, p in student.named_parameters()}))
+    (loss_a, grads_a), (loss_b, grads_b) = results
+    assert torch.equal(loss_a, loss_b)
+    assert len(grads_a) == len(grads_b)
+    for (na, ga), (nb, gb) in zip(grads_a.items(), grads_b.items()):
+        assert torch.allclose(ga, gb, atol=1e-6, rtol=1e-5), (na, nb)

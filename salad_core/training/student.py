@@ -65,7 +65,11 @@ def enable_activation_checkpointing(student: SpeechLM) -> None:
     The adapter layers are wrapped in place; their parameter names gain a `.layer` level, so this
     is applied after weights are loaded and the exported state dict is taken from `export_state`.
     """
-    student.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    llm, kwargs = student.llm, {"use_reentrant": False}
+    if hasattr(llm, "activation_checkpointing_enable"):  # transformers >= 5 (the old name is deprecated)
+        llm.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
     layers = student.adapter.layers
     for i, layer in enumerate(layers):
         if not isinstance(layer, _Checkpointed):
