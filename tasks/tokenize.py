@@ -34,6 +34,8 @@ from pydantic import BaseModel
 
 from salad_core.audio import AudioDecodeError, decode_audio
 from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
+from salad_core.mimi.codes import LATENT_TYPES, codes_array, latents_array  # noqa: F401 - the codes record, re-exported
+from salad_core.mimi.codes import codes_schema as codes_layout
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.fingerprint import canonical_json
@@ -45,23 +47,8 @@ TOKENIZE_CODE_VERSION = stage_version("tokenize-2", __name__)
 WEIGHTS_CODE_VERSION = stage_version("mimi-weights-3", __name__)  # 2: codebooks + seed, not the full state dict
 REQUIRED_COLUMNS = ("id", "audio")
 LOCAL_KEYS = {"weights_file", "device"}  # machine facts: not part of the model's identity
-CODES_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("codes", pa.list_(pa.int16())),
-        ("n_frames", pa.int32()),
-        ("n_codebooks", pa.int16()),
-        ("frame_rate", pa.float32()),
-        ("duration_s", pa.float64()),
-    ]
-)
-LATENT_TYPES = {"float16": pa.float16(), "float32": pa.float32()}
-
-
 def codes_schema(config: TokenizeConfig) -> pa.Schema:
-    if config.latents == "none":
-        return CODES_SCHEMA
-    return CODES_SCHEMA.append(pa.field("latents", pa.list_(LATENT_TYPES[config.latents])))
+    return codes_layout(config.latents)
 
 
 QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string())])
@@ -260,13 +247,3 @@ def tokenize_speech(
     return TokenizeOutputs(
         codes=result.ref, quarantine=result.quarantine, weights=weights_ref, reused=result.reused, shards_written=result.shards_written
     )
-
-
-def latents_array(row: dict) -> np.ndarray:
-    """A `codes` row's stored latents back to (n_frames, 512) float32."""
-    return np.asarray(row["latents"], dtype=np.float32).reshape(row["n_frames"], -1)
-
-
-def codes_array(row: dict) -> np.ndarray:
-    """A `codes` row back to its (n_frames, n_codebooks) int16 array."""
-    return np.asarray(row["codes"], dtype=np.int16).reshape(row["n_frames"], row["n_codebooks"])

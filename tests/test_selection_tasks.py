@@ -223,7 +223,7 @@ def test_score_probe_refuses_a_checkpoint_that_does_not_fit_the_probe():
     words = ["river"] * 30
     clip = {"id": "p0", "word_timings": [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.3} for i, w in enumerate(words)],
             "codes": [0] * (151 * 8), "n_frames": 151, "n_codebooks": 8}
-    with pytest.raises(ValueError, match="has 8 codebooks but the checkpoint's adapter reads 16"):
+    with pytest.raises(ValueError, match="has 8 codebooks, the model reads 16"):
         score_probe(student, teacher, toy_tokenizer, [clip], {"p0": 0}, MisalignmentConfig(), num_codebooks=16)
     with pytest.raises(ValueError, match="tokenizes to id 100 but the model has 48 embeddings"):
         score_probe(student, teacher, lambda text: [100] * len(text.split()), [clip], {"p0": 0}, MisalignmentConfig())

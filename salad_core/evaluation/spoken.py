@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pyarrow as pa
 import torch
+
+from salad_core.mimi.codes import codes_array
 
 from salad_core.evaluation.items import McItem
 from salad_core.evaluation.prompts import spoken_text
@@ -43,6 +44,5 @@ def frames_by_id(tables: Sequence[pa.Table]) -> dict[str, torch.Tensor]:
         for row in table.select(["id", "codes", "n_frames", "n_codebooks"]).to_pylist():
             if row["id"] in out:
                 raise ValueError(f"item {row['id']} has codes in two spoken artifacts")
-            codes = np.asarray(row["codes"], dtype=np.int16).reshape(row["n_frames"], row["n_codebooks"])
-            out[row["id"]] = torch.from_numpy(codes)
+            out[row["id"]] = torch.from_numpy(codes_array(row, source="spoken items"))
     return out

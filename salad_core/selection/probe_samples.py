@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from salad_core.mimi.codes import codes_array
+
 from salad_core.clustering.sampling import id_hashes
 from salad_core.interleave.builder import InterleaveConfig, interleave_utterance
 from salad_core.interleave.records import AlignedUtterance, InterleavedSample
@@ -36,17 +38,8 @@ class ProbeSamples:
 
 
 def codes_frames(row: dict, num_codebooks: int | None = None) -> torch.Tensor:
-    """(n_frames, n_codebooks) int64 codes from the codes artifact's flat, frame-major column."""
-    codes = np.asarray(row["codes"], dtype=np.int64)
-    n_frames, n_codebooks = int(row["n_frames"]), int(row["n_codebooks"])
-    if num_codebooks is not None and n_codebooks != num_codebooks:
-        raise ValueError(
-            f"clip {row['id']!r} has {n_codebooks} codebooks but the checkpoint's adapter reads {num_codebooks}: "
-            "tokenize the probe with the same number of codebooks as the checkpoint was trained on"
-        )
-    if codes.size != n_frames * n_codebooks:
-        raise ValueError(f"clip {row['id']!r}: {codes.size} codes do not make {n_frames} frames × {n_codebooks} codebooks")
-    return torch.from_numpy(codes.reshape(n_frames, n_codebooks))
+    """(n_frames, n_codebooks) int64 codes of a probe clip, checked against the checkpoint's codebook count."""
+    return torch.from_numpy(codes_array(row, num_codebooks, source="probe clip").astype(np.int64))
 
 
 def probe_samples(
