@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from salad_core.interleave.records import AlignedUtterance
+from salad_core.mimi.codes import CodesMismatch, codes_array
 
 
 class TrainingDataError(ValueError):
@@ -22,16 +23,10 @@ class TrainingDataError(ValueError):
 
 def codes_matrix(row: dict, source: str, num_codebooks: int) -> np.ndarray:
     """(n_frames, n_codebooks) int16 codes of a row, checked against the model's codebook count."""
-    n_q = int(row["n_codebooks"])
-    if n_q != num_codebooks:
-        raise TrainingDataError(
-            f"{source}: row {row['id']!r} has {n_q} codebooks, the model reads {num_codebooks} "
-            "(tokenize with tokenize.mimi.num_codebooks equal to train.num_codebooks)"
-        )
-    codes = np.asarray(row["codes"], dtype=np.int16)
-    if codes.size != int(row["n_frames"]) * n_q:
-        raise TrainingDataError(f"{source}: row {row['id']!r} holds {codes.size} codes, not n_frames x n_codebooks")
-    return codes.reshape(int(row["n_frames"]), n_q)
+    try:
+        return codes_array(row, num_codebooks, source)
+    except CodesMismatch as err:
+        raise TrainingDataError(str(err)) from err
 
 
 def aligned_utterance(row: dict, source: str, num_codebooks: int) -> tuple[AlignedUtterance, np.ndarray]:
