@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tempfile
 import time
@@ -43,7 +44,7 @@ from storage.integrity import (
     move_version_aside,
     parse_manifest,
 )
-from storage.lease import Lease
+from storage.lease import Lease, lease_key, live_leases
 from storage.manifest import (
     MANIFEST_FILE,
     SHARD_DIGITS,
@@ -255,10 +256,38 @@ class ArtifactWriter:
         except FileNotFoundError:
             return None
 
+    def claim(self, shard: int) -> bool:
+        """Take shard `shard` to work on; False while another live writer has it (it will commit it).
+
+        Two runs of one version (two `make demo` on one store) then share the work instead of both
+        computing every shard. A claim names its writer's attempt; it counts while that attempt's
+        lease is live, so a killed writer's claims are taken over. Claims only save work: the
+        commit record stays what makes a shard committed exactly once.
+        """
+        key = f"{self.version_key}/claims/{shard:0{SHARD_DIGITS}d}.json"
+        mine = json.dumps({"attempt": self.attempt}).encode()
+        self.lease.start()
+        try:
+            self.objects.create_if_absent(key, mine)
+            return True
+        except AlreadyExists:
+            pass
+        try:
+            holder = self.objects.read_json(key).get("attempt")
+        except FileNotFoundError:  # released meanwhile
+            holder = None
+        if holder == self.attempt:
+            return True
+        if holder and lease_key(self.version_key, holder) in live_leases(self.objects, self.version_key):
+            return False
+        self.objects.write_bytes(key, mine)  # its writer is gone: take the shard over
+        return True
+
     def remove_orphans(self, manifest: Manifest) -> list[str]:
-        """Delete data files of this version that no committed shard names (crashed or losing attempts)."""
+        """Delete data files of this version that no committed shard names (crashed or losing attempts), and the claims."""
         keep = {f"{self.version_key}/{s.file}" for s in manifest.shards}
         removed = [k for k in self.objects.glob(f"{self.version_key}/data/*") if k not in keep]
+        removed += self.objects.glob(f"{self.version_key}/claims/*")
         for key in removed:
             self.objects.delete(key)
         return removed

@@ -46,6 +46,7 @@ PLUMBING = ("storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage",
 # "signal": path}, writes `path` and waits to be killed. No file (the default): no hold.
 HOLD_ENV = "SALAD_HOLD_FILE"
 LOG_EVERY_S = 30.0
+CLAIM_POLL_S = 1.0  # how often a run waits on a shard another live run is computing
 
 
 def stage_version(version: str, module: str, exclude: tuple[str, ...] = ()) -> str:
@@ -106,12 +107,23 @@ class ShardedStage:
         raise NotImplementedError(f"{type(self).__name__} must implement process_shard() or produce()")
 
     def produce(self, committed: set[int]) -> Iterator[ShardResult]:
-        """Every shard index in order; by default `process_shard` for those not yet committed."""
+        """Every shard index once; by default `process_shard` for those not yet committed.
+
+        A shard another live run of this version is working on (its claim) is left to it and
+        waited for at the end — taken over if that run dies — so concurrent runs share the work.
+        """
+        deferred = []
         for shard in range(self.num_shards()):
-            if shard in committed or self.writer.is_committed(shard):  # another run may have done it meanwhile
+            if shard in committed or self.writer.is_committed(shard):
                 yield ShardResult(shard, None)
-            else:
+            elif self.writer.claim(shard):
                 yield ShardResult(shard, *self.process_shard(shard))
+            else:
+                deferred.append(shard)
+        for shard in deferred:
+            while not self.writer.is_committed(shard) and not self.writer.claim(shard):
+                time.sleep(CLAIM_POLL_S)
+            yield ShardResult(shard, None) if self.writer.is_committed(shard) else ShardResult(shard, *self.process_shard(shard))
 
     def final_quarantine(self) -> pa.Table | None:
         """For stages that know their quarantine only at the end: one table, committed as shard 0."""
@@ -145,10 +157,11 @@ class ShardedStage:
         written: list[int] = []
         resumed: list[int] = []
         per_shard_quarantine = False
-        shard, writing = -1, False
+        shard, writing, seen = -1, False, set()
         try:
             for result in self.produce(committed):
                 shard = result.shard
+                seen.add(shard)
                 if result.rows is None:
                     if not self.writer.is_committed(shard):
                         raise RuntimeError(f"{spec.name}: the stage skipped shard {shard}, which is not committed")
@@ -160,8 +173,8 @@ class ShardedStage:
                         written.append(shard)
                     writing = False
                     self._hold_if_asked(shard)
-                progress.advance(shard + 1)
-            num_shards = shard + 1
+                progress.advance(len(seen))
+            num_shards = max(seen) + 1 if seen else 0
             heartbeat.stop()
             progress.finish()
             stats = {**self.stats(), "shards_written_this_run": len(written), "shards_resumed": len(resumed)}
