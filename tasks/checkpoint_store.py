@@ -21,7 +21,6 @@ Same run and step => same fingerprint => a rerun finds the checkpoint instead of
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from salad_core.training.tensor_table import (
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec
 from storage.code_version import stage_code_version
+from tasks.scratch import scratch_folder
 from tasks.sharded_stage import write_sharded_artifact
 from tasks.teacher import load_teacher
 
@@ -164,7 +164,7 @@ def load_code_decoder(store: ArtifactStore, mimi_weights: ArtifactRef | None, nu
         tokenizer = MimiTokenizer.load(config.model_copy(update={"weights": "real"}))
     else:
         blob = store.get(mimi_weights).to_table(columns=["safetensors"]).column("safetensors")[0].as_py()
-        with tempfile.TemporaryDirectory(prefix="salad-mimi-") as tmp:
+        with scratch_folder("mimi") as tmp:
             path = Path(tmp) / "mimi.safetensors"
             path.write_bytes(blob)
             tokenizer = MimiTokenizer.load(config.model_copy(update={"weights": "auto", "weights_path": str(path)}))

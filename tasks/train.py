@@ -22,7 +22,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from collections import deque
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.checkpoint_store import CHECKPOINT, RunIdentity, SourceRefs
 from tasks.progress import StageProgress
 from tasks.publish import in_prefect_run, prefect_key, publish_artifact
+from tasks.scratch import scratch_folder
 from tasks.sharded_stage import stage_logger
 from tasks.train_worker import PLOT, TrainJob
 
@@ -166,7 +166,7 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
     store = ArtifactStore.open(store_config)
     progress = StageProgress(run.checkpoint_spec(run.config.steps, "final").model_copy(update={"name": "train"}), run.config.steps)
     tail: deque[str] = deque(maxlen=40)
-    with tempfile.TemporaryDirectory(prefix="salad-train-") as tmp:
+    with scratch_folder("train") as tmp:
         proc = start_training(store_config, run, Path(tmp))
         try:
             for line in proc.stdout:
