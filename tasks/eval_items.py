@@ -22,7 +22,6 @@ from prefect import task
 from pydantic import BaseModel
 
 import salad_core.evaluation
-from salad_core.corpus import bundled, bundled_topics
 from salad_core.evaluation.config import BenchmarkConfig
 from salad_core.evaluation.items import (
     ITEM_SCHEMA,
@@ -35,13 +34,12 @@ from salad_core.evaluation.loaders import load_benchmark
 from salad_core.evaluation.sources import file_identity, resolve_files
 from salad_core.evaluation.spoken import shipped_audio_table, spoken_text_table
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
-from tasks.sharded_stage import ShardedStage, TableStage
+from tasks.sharded_stage import ShardedStage, TableStage, stage_version
 
 _EVAL_DIR = Path(salad_core.evaluation.__file__).parent
 _ITEM_MODULES = ("config.py", "items.py", "formats.py", "voicebench.py", "loaders.py", "sources.py", "bundled_mc.py")
-ITEMS_CODE_VERSION = stage_code_version("eval-items-1", *(_EVAL_DIR / m for m in _ITEM_MODULES), bundled, bundled_topics)
-SPOKEN_CODE_VERSION = stage_code_version("eval-spoken-1", _EVAL_DIR / "spoken.py", _EVAL_DIR / "prompts.py")
+ITEMS_CODE_VERSION = stage_version("eval-items-2", __name__)
+SPOKEN_CODE_VERSION = stage_version("eval-spoken-2", __name__)
 
 
 def items_name(benchmark: str) -> str:

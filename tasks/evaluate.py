@@ -34,15 +34,12 @@ from salad_core.evaluation.scorer import ItemScore, score_items
 from salad_core.evaluation.spoken import frames_by_id
 from salad_core.teacher.threads import torch_threads
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
 from tasks.publish import in_prefect_run
-from tasks.sharded_stage import TableStage, stage_logger
+from tasks.sharded_stage import TableStage, stage_logger, stage_version
 
 EVAL_RESULTS = "eval_results"
 _EVAL_DIR = Path(salad_core.evaluation.__file__).parent
-EVAL_CODE_VERSION = stage_code_version(
-    "eval-results-1", *(_EVAL_DIR / m for m in ("scorer.py", "loglik.py", "fewshot.py", "prompts.py", "metrics.py", "spoken.py"))
-)
+EVAL_CODE_VERSION = stage_version("eval-results-2", __name__)
 RESULTS_SCHEMA = pa.schema(
     [
         ("checkpoint", pa.string()),

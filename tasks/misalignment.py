@@ -25,25 +25,21 @@ The scoring itself is ``score_probe`` (plain models in, tables out), usable with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
 
-import salad_core.selection.misalignment as misalignment_module
-import salad_core.selection.probe_samples as probe_samples_module
 from salad_core.interleave.builder import InterleaveConfig
 from salad_core.selection.config import MisalignmentConfig
 from salad_core.selection.misalignment import NO_PROBE, SCORED, cluster_misalignment_table, score_batches
 from salad_core.selection.probe_samples import probe_batches, probe_samples
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
 from tasks.publish import publish_artifact
-from tasks.sharded_stage import stage_logger, write_table_artifact
+from tasks.sharded_stage import stage_logger, stage_version, write_table_artifact
 
 MISALIGNMENT = "misalignment"
-MISALIGNMENT_CODE_VERSION = stage_code_version("misalignment-1", misalignment_module, probe_samples_module, Path(__file__))
+MISALIGNMENT_CODE_VERSION = stage_version("misalignment-2", __name__, exclude=("salad_core.selection.report",))
 MISALIGNMENT_SCHEMA = pa.schema(
     [
         ("kind", pa.string()),

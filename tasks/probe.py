@@ -15,22 +15,18 @@ cluster has, how many were chosen and how many were passed over as too short to 
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import pyarrow as pa
 from prefect import task
 
-import salad_core.selection.probe as probe_module
-import salad_core.selection.speakable as speakable_module
 from salad_core.selection.config import ProbeConfig
 from salad_core.selection.probe import ProbePicker
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
 from tasks.publish import publish_artifact
-from tasks.sharded_stage import stage_logger, write_table_artifact
+from tasks.sharded_stage import stage_logger, stage_version, write_table_artifact
 
 PROBE_TEXTS = "probe_texts"
-PROBE_CODE_VERSION = stage_code_version("probe-1", probe_module, speakable_module, Path(__file__))
+PROBE_CODE_VERSION = stage_version("probe-2", __name__, exclude=("salad_core.selection.report",))
 PROBE_SCHEMA = pa.schema(
     [("id", pa.string()), ("text", pa.string()), ("cluster", pa.int32()), ("source_id", pa.string()), ("words", pa.int32())]
 )

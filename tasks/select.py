@@ -32,7 +32,6 @@ publishes the estimate and raises CostOverBudget beyond the budget unless ``over
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -40,20 +39,19 @@ import pyarrow.compute as pc
 from prefect import task
 from pydantic import BaseModel
 
-import salad_core.selection.sampler as sampler_module
-import salad_core.selection.speakable as speakable_module
 from salad_core.selection.config import SelectionConfig
 from salad_core.selection.report import selection_figure, selection_markdown, selection_summary
 from salad_core.selection.sampler import build_pools, draw_selection, target_plan
 from salad_core.selection.speakable import speakable_cut, word_count
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from storage.code_version import stage_code_version
 from tasks.misalignment import read_misalignment
 from tasks.publish import in_prefect_run, publish_artifact
-from tasks.sharded_stage import stage_logger, write_table_artifact
+from tasks.sharded_stage import stage_logger, stage_version, write_table_artifact
 
 SELECTION, REPORT = "selection", "selection_report"
-SELECT_CODE_VERSION = stage_code_version("select-1", sampler_module, speakable_module, Path(__file__))
+# the report (markdown + figure) is presentation: editing it re-draws the report, never re-draws the selection
+SELECT_CODE_VERSION = stage_version("select-2", __name__, exclude=("salad_core.selection.report",))
+SELECTION_REPORT_CODE_VERSION = stage_version("selection-report-2", __name__)
 SELECTION_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -284,7 +282,7 @@ def selection_report(outputs: SelectionOutputs, store_config: StoreConfig, previ
     store = ArtifactStore.open(store_config)
     previous = previous or previous_selection(store, outputs.selection)
     parents = [outputs.selection, outputs.cluster_stats] + ([outputs.misalignment] if outputs.misalignment else []) + ([previous] if previous else [])
-    spec = StageSpec(name=REPORT, params={}, code_version=SELECT_CODE_VERSION, parents=parents)
+    spec = StageSpec(name=REPORT, params={}, code_version=SELECTION_REPORT_CODE_VERSION, parents=parents)
     existing = store.find(spec)
     if existing is None:
         manifest = store.get(outputs.selection).manifest

@@ -25,6 +25,11 @@ STAGES = {
     "speech_ingest": ("tasks.speech_ingest", (), "salad_core/alignment/ctc_viterbi.py", "salad_core/clustering/kmeans.py"),
     "teacher": ("tasks.teacher", (), "salad_core/teacher/pretraining.py", "salad_core/tts/espeak.py"),
     "text_selection": ("tasks.text_selection", (), "salad_core/selection/speakable.py", "salad_core/mimi/tokenizer.py"),
+    "probe": ("tasks.probe", ("salad_core.selection.report",), "salad_core/selection/speakable.py", "salad_core/selection/report.py"),
+    "misalignment": ("tasks.misalignment", ("salad_core.selection.report",), "salad_core/objective/distill.py", "salad_core/selection/report.py"),
+    "selection": ("tasks.select", ("salad_core.selection.report",), "salad_core/selection/sampler.py", "salad_core/selection/report.py"),
+    "eval_items": ("tasks.eval_items", (), "salad_core/evaluation/loaders.py", "salad_core/tts/espeak.py"),
+    "evaluate": ("tasks.evaluate", (), "salad_core/evaluation/scorer.py", "salad_core/tts/espeak.py"),
 }
 
 
