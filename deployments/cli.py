@@ -295,6 +295,14 @@ def eval_report(
     print(report_markdown.fn(chosen, s.objects.config, paper_size=paper))
 
 
+@config_app.command("show")
+def config_show(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
+    """The resolved configuration (preset + overrides) as YAML."""
+    import yaml
+
+    print(yaml.safe_dump(_config(preset, overrides, store).model_dump(mode="json"), sort_keys=False))
+
+
 def main() -> None:
     """The `salad` entry point: an error prints as its one clear line (the traceback with --debug)."""
     import sys

@@ -22,13 +22,14 @@ def store_uri(tmp_path):
 
 
 def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness, store_uri):
-    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300", "tts.limit=3", *MICRO_TEACHER])
+    cfg = load_config("tiny", [f"store.uri={store_uri}", "ingest.bundled_docs=300", "stage1_texts.limit=3", "stage1_texts.max_words=20", *MICRO_TEACHER])
     first_run, second_run = pipeline_flow(cfg), pipeline_flow(cfg)
     first, second = first_run.ingest, second_run.ingest
     assert second_run.teacher.reused and second_run.teacher.teacher == first_run.teacher.teacher
-    assert second_run.speech.reused and second_run.gate.reused and second_run.gate.gated == first_run.gate.gated
-    assert first_run.gate.rows_passed + first_run.gate.rows_failed == 3
-    assert second_run.speech_codes.reused and second_run.speech_codes.codes == first_run.speech_codes.codes
+    first_speech, second_speech = first_run.synthetic, second_run.synthetic
+    assert second_speech.speech.reused and second_speech.gate.reused and second_speech.gate.gated == first_speech.gate.gated
+    assert first_speech.gate.rows_passed + first_speech.gate.rows_failed == 3
+    assert second_speech.codes.reused and second_speech.codes.codes == first_speech.codes.codes
     assert not first.reused and second.reused and second.corpus == first.corpus
     assert_prefect_artifacts(first.corpus.fingerprint)
 
@@ -44,11 +45,11 @@ def test_pipeline_under_prefect_reuses_on_rerun_and_cli_shows_it(prefect_harness
     assert lineage.exit_code == 0, lineage.output
     tree = json.loads(lineage.output)
     assert tree["upstream"]["fingerprint"] == first.corpus.fingerprint
-    # downstream: the tokenizer (whose dependent is the teacher), the teacher, and the speech
-    # synthesised from the corpus (and its quarantine), whose dependents are the gate's outputs
+    # downstream: the tokenizer (whose dependent is the teacher), the teacher, and the Stage I text
+    # selection, whose speech's dependents are the gate's outputs
     down = {d["name"]: sorted(c["name"] for c in d["children"]) for d in tree["downstream"]}
     assert down["tokenizer"] == ["teacher"] and down["teacher"] == []
-    assert "speech_gated" in down["speech"]
+    assert "stage1_speech" in down["stage1_texts"]
     up = json.loads(runner.invoke(app, ["lineage", "teacher", "--store", store_uri, "--json"]).output)["upstream"]
     assert sorted(c["name"] for c in up["children"]) == ["corpus", "tokenizer"]
 
