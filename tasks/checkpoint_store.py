@@ -30,7 +30,6 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from transformers import AutoConfig, PreTrainedTokenizerFast
 
-import salad_core.training
 from salad_core.mimi import MimiConfig, MimiTokenizer
 from salad_core.model import AdapterConfig, SpeechAdapter, SpeechLM, llm_from_config
 from salad_core.objective.teacher import FrozenTeacher
@@ -45,16 +44,15 @@ from salad_core.training.tensor_table import (
     tensors_to_table,
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec
-from storage.code_version import stage_code_version
 from tasks.scratch import scratch_folder
-from tasks.sharded_stage import write_sharded_artifact
+from tasks.sharded_stage import stage_version, write_sharded_artifact
 from tasks.teacher import load_teacher
 
 CHECKPOINT = "checkpoint"
 METRICS = "train_metrics"
-TRAIN_CODE_VERSION = stage_code_version(
-    "train-1", *sorted(Path(salad_core.training.__file__).parent.glob("*.py")), Path(__file__).with_name("train_worker.py")
-)
+# what the trainer process runs: the worker and everything it imports (training, model, objective,
+# interleaving, this checkpoint format, the teacher loader), so an edit to any of them re-trains
+TRAIN_CODE_VERSION = stage_version("train-2", "tasks.train_worker")
 STUDENT_SHARD, ENGINE_SHARD = 0, 1
 
 

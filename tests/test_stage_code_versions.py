@@ -30,6 +30,7 @@ STAGES = {
     "selection": ("tasks.select", ("salad_core.selection.report",), "salad_core/selection/sampler.py", "salad_core/selection/report.py"),
     "eval_items": ("tasks.eval_items", (), "salad_core/evaluation/loaders.py", "salad_core/tts/espeak.py"),
     "evaluate": ("tasks.evaluate", (), "salad_core/evaluation/scorer.py", "salad_core/tts/espeak.py"),
+    "train": ("tasks.train_worker", (), "salad_core/objective/distill.py", "salad_core/evaluation/scorer.py"),
 }
 
 
