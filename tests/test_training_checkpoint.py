@@ -6,7 +6,6 @@ import io
 import pickle
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import torch
 

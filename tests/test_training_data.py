@@ -12,7 +12,6 @@ import atexit
 import functools
 import shutil
 import math
-import random
 import tempfile
 from pathlib import Path
 
