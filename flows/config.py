@@ -47,6 +47,17 @@ class EvaluationConfig(BaseModel):
     scoring: EvalConfig = Field(default_factory=EvalConfig)
 
 
+class LaunchBudget(BaseModel):
+    """What a run may cost before synthesis and training start (estimated from measured throughputs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_device_hours: float | None = Field(
+        default=None, gt=0, description="Refuse to synthesise the selection and train Stage II beyond this many device-hours (None: no limit)."
+    )
+    override: bool = Field(default=False, description="Go ahead beyond max_device_hours anyway (the estimate is still published).")
+
+
 class PipelineConfig(BaseModel):
     """Every stage's configuration, under one name per stage (the flows' parameter names)."""
 
@@ -73,6 +84,7 @@ class PipelineConfig(BaseModel):
     selection: SelectionConfig = Field(default_factory=SelectionConfig)
     stage2: TrainConfig = Field(default_factory=lambda: TrainConfig.preset("tiny", stage=2))
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    budget: LaunchBudget = Field(default_factory=LaunchBudget, description="Cost limit checked before synthesis and Stage II.")
 
 
 class UnknownConfigKey(ValueError):

@@ -33,7 +33,7 @@ from tasks.checkpoint_store import SourceRefs
 from tasks.misalignment import score_misalignment
 from tasks.probe import build_probe_texts
 from tasks.publish import publish_lineage_overview
-from tasks.select import SelectionOutputs, select_texts, selection_report
+from tasks.select import SelectionOutputs, preflight_cost, select_texts, selection_report
 from tasks.train import TrainOutputs, train_stage
 
 
@@ -47,6 +47,20 @@ class SaladOutputs(BaseModel):
     selected_speech: SpokenOutputs
     stage2: TrainOutputs
     evaluation: EvaluationOutputs
+
+
+def check_launch_cost(store: ArtifactStore, selection: ArtifactRef, config: PipelineConfig) -> None:
+    """Before paying for the selection's speech and Stage II: estimate, publish, refuse beyond the budget."""
+    from salad_core.selection.cost import Workload
+
+    stats = store.get(selection).manifest.stats
+    hours = stats["budget"]["spent"] if stats["budget"]["kind"] == "hours" else (
+        sum(store.get(selection).to_table(columns=["words"]).column("words").to_pylist()) / stats["words_per_second"] / 3600
+    )
+    stage2 = config.stage2
+    tokens = stage2.steps * stage2.micro_batch_positions * stage2.grad_accum * stage2.num_procs  # an upper bound
+    workload = Workload(docs_to_embed=0, natural_speech_hours=0.0, synthetic_speech_hours=hours, train_tokens=tokens)
+    preflight_cost(workload, max_device_hours=config.budget.max_device_hours, override=config.budget.override)
 
 
 @flow(name="salad", log_prints=True)
@@ -70,6 +84,7 @@ def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
         probe_speech=probe.speech.speech, gate_clusters=probe.gate.clusters, probe_texts=probe_texts,
     )
     selection_report(selection, store)
+    check_launch_cost(ArtifactStore.open(store), selection.selection, config)
     selected = speak(selection.selection, "selected_speech", config.tts, config.gate, config.tokenize, store, mimi)
 
     # Stage II from the pre-decay checkpoint on natural / selected synthetic / text
