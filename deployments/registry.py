@@ -128,9 +128,10 @@ def default_parameters(flow, config: PipelineConfig) -> dict[str, Any]:
     config = config.model_copy(deep=True)
     if not config.store.is_s3:
         config.store.uri = os.path.abspath(os.path.expanduser(config.store.uri))
-    return {
+    return {  # a section the preset leaves unset (natural_speech) stays a blank form field, not null
         name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
         for name, value in flow_arguments(flow, config).items()
+        if value is not None
     }
 
 
