@@ -16,7 +16,7 @@ import pyarrow as pa
 from prefect import task
 from pydantic import BaseModel
 
-from salad_core.embedding.arrow import vectors_to_arrow
+from salad_core.embedding.arrow import embedding_type, vectors_to_arrow
 from salad_core.embedding.config import EmbedConfig
 from salad_core.embedding.embedder import Embedder
 from salad_core.embedding.model_source import resolve_model, weights_sha256
@@ -68,8 +68,9 @@ class EmbedStage(ShardedStage):
             self.embedder.embed(texts[i : i + TEXTS_PER_CALL], ids[i : i + TEXTS_PER_CALL])
             for i in range(0, len(texts), TEXTS_PER_CALL)
         ]
-        if not parts:
-            return pa.table({"id": pa.array([], pa.string())}), None
+        if not parts:  # an empty corpus shard: the same schema, no rows
+            dim = int(self.embedder.model_info()["dim"])
+            return pa.table({"id": pa.array([], pa.string()), "embedding": pa.array([], embedding_type(dim))}), None
         return pa.table({"id": pa.array(ids, pa.string()), "embedding": pa.concat_arrays([vectors_to_arrow(p) for p in parts])}), None
 
     def stats(self) -> dict:

@@ -140,3 +140,19 @@ def test_nan_embeddings_are_rejected_with_the_row_named(local_store, monkeypatch
     bad[1, 2] = np.nan
     with pytest.raises(EmbeddingError, match="doc-b"):
         unit_rows(bad, ["doc-a", "doc-b", "doc-c"])
+
+
+def test_an_empty_corpus_shard_gives_an_embeddings_shard_with_the_same_schema(local_store):
+    from salad_core.corpus.fineweb_schema import FINEWEB_SCHEMA
+    from salad_core.embedding.config import EmbedConfig
+    from storage import StageSpec
+    from tasks.embed import EmbedStage, embed_spec
+    from tasks.sharded_stage import write_sharded_artifact
+
+    corpus, _ = write_sharded_artifact(
+        local_store, StageSpec(name="corpus", code_version="empty"), lambda committed: [(0, FINEWEB_SCHEMA.empty_table())], schema=FINEWEB_SCHEMA
+    )
+    config = EmbedConfig()
+    result = EmbedStage(local_store, embed_spec(corpus, config), corpus, config).run()
+    schema = local_store.get(result.ref).dataset().schema
+    assert schema.names == ["id", "embedding"] and str(schema.field("embedding").type) == "fixed_size_list<element: float>[384]"
