@@ -125,10 +125,21 @@ def _run_flow(flow_name: str, cfg) -> dict:
 @app.command()
 def demo(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
     """The whole SALAD method on the embedded default, then what it stored and the evaluation table."""
-    run("salad", preset, overrides, store)
+    import time
+
     cfg = _config(preset, overrides, store)
+    started = time.perf_counter()
+    with shard_progress_bar():
+        _run_flow("salad", cfg)
     artifacts_list(cfg.store.uri)
-    lineage("eval_results", cfg.store.uri, as_json=False)
+    s = _store(cfg.store.uri)
+    quarantined = sum(s.get(n).num_rows for n in s.names() if n.endswith("_quarantine"))
+    console.print(
+        f"{quarantined} row(s) quarantined (salad quarantine list); lineage of any artifact: salad lineage <name>; "
+        f"the selection: salad selection report; {time.perf_counter() - started:.0f} s in all"
+    )
+    console.print("[bold]evaluation[/] (acc_norm %, teacher on text vs student on text and on speech; gap = teacher text − student speech)")
+    eval_report(None, cfg.store.uri, paper=cfg.preset if cfg.preset in ("3b", "7b") else None)
 
 
 # -- inspecting ---------------------------------------------------------------------------------
