@@ -6,8 +6,9 @@ Why: the real corpora live in buckets — LibriHeavy manifests whose recordings 
 handling hold on S3. Each test uploads a tiny corpus (real clips, cropped) that it also reads from
 local files, and checks:
 
-* the same rows from S3 as from disk (ids, texts, durations, audio bytes), with endpoint and
-  credentials from ``storage_options`` only (the AWS_* variables are unset), never stored;
+* the same rows from S3 as from disk (ids, texts, durations, audio bytes), with the endpoint from
+  ``storage_options`` and the credentials from the environment (a config refuses credentials: they
+  would be stored in Prefect's database), neither ever stored;
 * a cut deep into a long recording costs a fraction of the recording in bytes fetched;
 * a missing recording, and a cut running past its recording's end, quarantined naming the s3:// path;
 * a connection dropped in the middle of a recording fails the stage (a rerun resumes) instead of
@@ -45,14 +46,13 @@ SECRET_KEY = "speech-ingest-secret-9f3c2a7e51b04d68"
 
 @pytest.fixture
 def s3(moto_endpoint, monkeypatch):
-    """(storage_options, boto3 client, a fresh key prefix); no AWS_* variable can help the readers."""
+    """(storage_options, boto3 client, a fresh key prefix): the endpoint in the options, the credentials
+    in the environment only (no AWS_ENDPOINT_URL: the options must be what reaches the server)."""
     for name in moto_endpoint.env():
         monkeypatch.delenv(name, raising=False)
-    options = {
-        "key": ACCESS_KEY,
-        "secret": SECRET_KEY,
-        "client_kwargs": {"endpoint_url": moto_endpoint.endpoint_url, "region_name": moto_endpoint.region},
-    }
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    options = {"client_kwargs": {"endpoint_url": moto_endpoint.endpoint_url, "region_name": moto_endpoint.region}}
     return options, moto_endpoint.boto3_client(), f"speech-{uuid.uuid4().hex[:8]}"
 
 
@@ -175,8 +175,9 @@ def test_libriheavy_from_s3_gives_the_rows_of_local_files(s3, libriheavy_corpus,
     disk_reasons = {r["id"]: r["reason"] for r in local_store.get(from_disk.quarantine).to_table().to_pylist()}
     assert {k: v.replace(str(libriheavy_corpus), f"s3://{BUCKET}/{prefix}") for k, v in disk_reasons.items()} == reasons
 
-    # storage_options are not content: other credentials, the same version; and none is stored
-    other = remote.model_copy(update={"storage_options": {**options, "key": "AKIAOTHERKEY", "secret": "other-secret"}})
+    # storage_options and credentials are not content: other ones, the same version; and none is stored
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAOTHERKEY")
+    other = remote.model_copy(update={"storage_options": {**options, "default_block_size": 1 << 20}})
     again = ingest(other, local_store.objects.config)
     assert again.reused and again.utterances == from_s3.utterances
     manifest = local_store.objects.read_bytes(f"utterances/{from_s3.utterances.fingerprint}/manifest.json").decode()
