@@ -49,7 +49,7 @@ def teacher(store, corpus, tokenizer_ref):
 def test_tokenizer_artifact(store, corpus, tokenizer_ref):
     manifest = store.get(tokenizer_ref).manifest
     assert tokenizer_ref.name == "tokenizer" and manifest.parents == [corpus.model_copy(update={"uri": ""})]
-    assert manifest.code_version.startswith("tokenizer-1+") and manifest.num_rows == 1
+    assert manifest.code_version.startswith("tokenizer-2+") and manifest.num_rows == 1
     tok = read_tokenizer(store, tokenizer_ref)
     assert manifest.stats["vocab_size"] == len(tok) <= 512
     assert (manifest.stats["speech_start_id"], manifest.stats["speech_end_id"]) == speech_marker_ids(tok)
@@ -62,7 +62,7 @@ def test_teacher_artifact_stats_and_lineage(store, corpus, tokenizer_ref, teache
     manifest = store.get(teacher.teacher).manifest
     assert [p.name for p in manifest.parents] == ["corpus", "tokenizer"]
     assert [p.fingerprint for p in manifest.parents] == [corpus.fingerprint, tokenizer_ref.fingerprint]
-    assert manifest.code_version.startswith("teacher-1+")
+    assert manifest.code_version.startswith("teacher-2+")
     stats = manifest.stats
     assert stats["steps"] == 150 and stats["training_tokens"] == 150 * 8 * 64
     assert {"train_wall_time_s", "tokens_per_s", "final_train_loss", "eval_tokens", "parameters"} <= set(stats)
