@@ -11,13 +11,13 @@ to the web), the probe set (`tasks/probe.py`) and the γ-weighted selection (`ta
 
 Output rows: `id` (the document id), `text` (its leading whole sentences, at most `max_words`
 words — a training sample is capped anyway, and speech costs per second), `cluster`, `words`.
-The `limit` rows are a seeded hash-of-id sample, stable under re-runs and shard order. The join
+The `limit` rows are a seeded hash-of-id sample, stable under re-runs and shard order; a document
+with no whole sentence within `max_words` is passed over for the next one (counted in the stats). The join
 between `assignments` and `corpus` goes by (shard, row) and is checked id by id.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 
 import pyarrow as pa
@@ -84,14 +84,17 @@ def select_rows(store: ArtifactStore, corpus: ArtifactRef, assignments: Artifact
         raise NothingSelected(
             f"no document of {corpus} passes url_contains={config.url_contains} clusters={config.clusters} ({dict(skipped)})"
         )
-    chosen = heapq.nsmallest(config.limit or len(candidates), candidates)
     out = []
-    for _, doc_id, text, cluster in chosen:
+    for _, doc_id, text, cluster in sorted(candidates):  # hash order: a seeded sample, stable under shard order
         cut, words = speakable_cut(text, config.max_words)
         if not words:
-            skipped["no whole sentence within max_words"] += 1
+            skipped["no whole sentence within max_words"] += 1  # the next document in hash order takes its place
             continue
         out.append({"id": doc_id, "text": cut, "cluster": cluster, "words": words})
+        if config.limit is not None and len(out) >= config.limit:
+            break
+    if not out:
+        raise NothingSelected(f"no document of {corpus} has a whole sentence within max_words={config.max_words} ({dict(skipped)})")
     table = pa.Table.from_pylist(out, schema=SCHEMA)
     stats = {
         "candidates": len(candidates),
