@@ -45,7 +45,6 @@ from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.sharded_stage import ShardResult, ShardedStage, stage_version
 
 UTTERANCES = "utterances"
-QUARANTINE = "utterances_quarantine"  # = quarantine_name(UTTERANCES)
 SPEECH_INGEST_CODE_VERSION = stage_version("speech-ingest-2", __name__)
 
 

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 
 from salad_core.audio import AudioDecodeError, decode_audio
 from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
-from salad_core.mimi.codes import LATENT_TYPES, codes_array, latents_array  # noqa: F401 - the codes record, re-exported
+from salad_core.mimi.codes import LATENT_TYPES
 from salad_core.mimi.codes import codes_schema as codes_layout
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig

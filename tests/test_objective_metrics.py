@@ -7,7 +7,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from salad_core.interleave.position_map import position_map
 from salad_core.interleave.records import InterleavedSample, SpeechSegment, TextSegment
@@ -15,18 +14,11 @@ from salad_core.interleave.text_only import text_only_sample
 from salad_core.model import AdapterConfig, SpeechAdapter, SpeechLM, collate_samples, llm_from_config, tiny_qwen2_config
 from salad_core.objective import FrozenTeacher, cluster_misalignment, forgetting, misalignment, per_sample_mean
 
+from tests.tiny_models import TokenEmbeddingAdapter  # noqa: E402
+
 VOCAB = 48
 
 
-class TokenEmbeddingAdapter(nn.Module):
-    """A 'speech' path that reproduces token embeddings: frame f carries token id latents[f, 0]."""
-
-    def __init__(self, llm):
-        super().__init__()
-        self.table = llm.get_input_embeddings()
-
-    def forward(self, latents):
-        return self.table(latents[..., 0].round().long())
 
 
 def tiny_llm(seed=0):

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from salad_core.interleave.position_map import position_map
 from salad_core.interleave.records import InterleavedSample, SpeechSegment, TextSegment
@@ -16,18 +15,11 @@ from salad_core.objective import FrozenTeacher
 from salad_core.selection.misalignment import NO_PROBE, bootstrap_interval, cluster_misalignment_table, score_batches
 
 torch.set_num_threads(1)
+from tests.tiny_models import TokenEmbeddingAdapter  # noqa: E402
+
 VOCAB = 48
 
 
-class TokenEmbeddingAdapter(nn.Module):
-    """A 'speech' path that reproduces token embeddings: frame f carries token id latents[f, 0]."""
-
-    def __init__(self, llm):
-        super().__init__()
-        self.table = llm.get_input_embeddings()
-
-    def forward(self, latents):
-        return self.table(latents[..., 0].round().long())
 
 
 def sample(sample_id, teacher_ids, speech_from, speech_to):

@@ -19,7 +19,8 @@ from salad_core.mimi import MimiConfig
 from salad_core.speech_sources import SpeechSourceConfig
 from storage import ArtifactStore
 from tasks.speech_ingest import ingest_speech
-from tasks.tokenize import codes_array, tokenize_speech
+from salad_core.mimi.codes import codes_array
+from tasks.tokenize import tokenize_speech
 from tasks.tokenize_config import TokenizeConfig
 from tests.conftest import REPO
 
@@ -128,7 +129,7 @@ def test_undecodable_audio_is_quarantined_and_the_rest_tokenized(tokenized):
 def test_optional_latents_come_from_the_same_pass_as_the_codes(tokenized, tmp_path):
     from salad_core.audio import decode_audio
     from salad_core.mimi import MimiTokenizer
-    from tasks.tokenize import latents_array
+    from salad_core.mimi.codes import latents_array
 
     store, utterances, first, _ = tokenized
     config = TokenizeConfig(output_name="codes_latents", weights_artifact=str(first.weights), latents="float16")
