@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from salad_core.objective.distill import DistillConfig
+from salad_core.training.launch import ClusterConfig
 
 SourceKind = Literal["speech", "text"]
 
@@ -82,9 +83,11 @@ class TrainConfig(BaseModel):
     offload_optimizer: bool = False
     # runs
     seed: int = 0
-    num_procs: int = Field(1, ge=1, description="Data-parallel processes on this node (GPUs, or CPU processes).")
+    num_procs: int = Field(1, ge=1, description="Data-parallel processes per node (GPUs, or CPU processes); × nodes with a hostfile.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     cpu_threads: int | None = Field(1, ge=1, description="torch threads per process on CPU (None: torch's default).")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Hostfile and rendezvous for a multi-node run "
+                                   "(salad_core/training/launch.py); the default is this machine alone.")
     # checkpoints and metrics
     save_every: int = Field(20, ge=1, description="Optimizer steps between resumable checkpoints.")
     log_every: int = Field(5, ge=1)
@@ -116,8 +119,9 @@ class TrainConfig(BaseModel):
         return self.steps - self.decay_steps
 
     def content_params(self) -> dict:
-        """The fields that decide the weights (fingerprinted); run-local ones (threads) are left out."""
-        return self.model_dump(mode="json", exclude={"cpu_threads"})
+        """The fields that decide the weights (fingerprinted); run-local ones (threads, which hosts) are left
+        out: the world size the hosts add up to is part of the run's identity on its own."""
+        return self.model_dump(mode="json", exclude={"cpu_threads", "cluster"})
 
     @classmethod
     def preset(cls, name: Literal["tiny", "3b", "7b"], stage: Literal[1, 2] = 1) -> "TrainConfig":
