@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from storage.lineage import LineageNode
+import io
+import re
+
+from storage.lineage import LineageNode, lineage_graph, render_tree
 from storage.manifest import Manifest
 
 
-def manifest_markdown(m: Manifest, uri: str, upstream: LineageNode) -> str:
+def manifest_markdown(
+    m: Manifest, uri: str, upstream: LineageNode, stage_seconds: float | None = None, quarantined: int | None = None
+) -> str:
+    """The version's card: headline numbers first (rows, quarantined, wall time and rate), then
+    parameters, provenance, schema, upstream tree and the stage's own figures.
+
+    ``stage_seconds`` is the stage's wall time from its start (the caller measures it); without it
+    the card shows the manifest's ``wall_time_s``, which counts from the writer's creation and can
+    miss work done before it (a training run writes its checkpoint tables at the end).
+    """
+    seconds = stage_seconds if stage_seconds is not None else m.wall_time_s
+    rate = f" ({m.num_rows / seconds:,.3g} rows/s)" if seconds > 0 and m.num_rows else ""
     lines = [
         f"### `{m.name}@{m.fingerprint}`",
         "",
         "| field | value |",
         "|---|---|",
-        f"| location | `{uri}` |",
         f"| rows | {m.num_rows:,} in {len(m.shards)} shard(s), {m.num_bytes:,} bytes |",
+    ]
+    if quarantined is not None:
+        lines.append(f"| quarantined | {quarantined:,} |")
+    lines += [
+        f"| {'stage wall time' if stage_seconds is not None else 'wall time (writing)'} | {seconds:,.1f} s{rate} |",
+        f"| parameters | {_params(m.params)} |",
+        f"| location | `{uri}` |",
         f"| created | {m.created_at} |",
         f"| code | `{m.code_version}` (git `{(m.git_commit or 'n/a')[:12]}`{' dirty' if m.git_dirty else ''}) |",
-        f"| wall time | {m.wall_time_s:.1f} s |",
     ]
     for key, value in sorted(m.models.items()):
         lines.append(f"| model {key} | `{value}` |")
@@ -29,28 +48,79 @@ def manifest_markdown(m: Manifest, uri: str, upstream: LineageNode) -> str:
     return "\n".join(lines)
 
 
-def lineage_text(node: LineageNode, depth: int = 0) -> str:
-    head = f"{'  ' * depth}{'└─ ' if depth else ''}{node.name}@{node.fingerprint}"
-    return "\n".join([head] + [lineage_text(c, depth + 1) for c in node.children])
+def lineage_text(node: LineageNode) -> str:
+    """The upstream tree, each version once (a shared ancestor met again points back to it)."""
+    return render_tree(node, detail=False)
 
 
 def lineage_mermaid(nodes: list[LineageNode]) -> str:
     """A mermaid flowchart (parents → children) of the given upstream trees."""
-    edges: set[str] = set()
-    labels: dict[str, str] = {}
+    found, edges = lineage_graph(nodes)
 
-    def walk(n: LineageNode) -> None:
-        key = f"{n.name}_{n.fingerprint}".replace(".", "_").replace("-", "_")
-        labels[key] = f"{n.name}@{n.fingerprint[:8]}"
-        for parent in n.children:
-            pkey = f"{parent.name}_{parent.fingerprint}".replace(".", "_").replace("-", "_")
-            edges.add(f"  {pkey} --> {key}")
-            walk(parent)
+    def key(k: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_]", "_", k)
 
-    for n in nodes:
-        walk(n)
-    body = [f'  {k}["{v}"]' for k, v in sorted(labels.items())] + sorted(edges)
+    body = [f'  {key(k)}["{_label(n, "@")}"]' for k, n in sorted(found.items())]
+    body += sorted(f"  {key(a)} --> {key(b)}" for a, b in edges)
     return "\n".join(["```mermaid", "flowchart LR", *body, "```"])
+
+
+def lineage_png(nodes: list[LineageNode], dpi: int = 110) -> bytes:
+    """The lineage as a PNG image, parents above children, for UIs that show mermaid as raw text.
+
+    Drawn with matplotlib (graphviz is not a dependency): a version sits in the row of its longest
+    path from a source, so every edge points down. The node labels are also written into
+    the PNG's ``Description`` text, so a reader (or a test) can tell what the image shows.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch
+
+    found, edges = lineage_graph(nodes)
+    parents: dict[str, list[str]] = {k: [] for k in found}
+    for a, b in edges:
+        parents[b].append(a)
+    depth: dict[str, int] = {}
+
+    def layer(k: str) -> int:
+        if k not in depth:
+            depth[k] = 1 + max((layer(p) for p in parents[k]), default=-1)
+        return depth[k]
+
+    rows: dict[int, list[str]] = {}
+    for k in sorted(found):
+        rows.setdefault(layer(k), []).append(k)
+    widest = max((len(r) for r in rows.values()), default=1)
+    pos = {k: (i - (len(row) - 1) / 2, -y) for y, row in rows.items() for i, k in enumerate(row)}  # rows centred
+    fig = Figure(figsize=(max(3.0, 2.3 * widest), max(1.2, 0.62 * len(rows))), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-(widest + 0.1) / 2, (widest + 0.1) / 2)
+    ax.set_ylim(-len(rows) + 0.5, 0.5)
+    ax.axis("off")
+    for a, b in sorted(edges):
+        ax.add_patch(FancyArrowPatch(pos[a], pos[b], arrowstyle="-|>", mutation_scale=9, color="#8090a0",
+                                     shrinkA=13, shrinkB=14, connectionstyle="arc3,rad=0.04", lw=0.7))
+    for k, n in found.items():
+        ax.text(*pos[k], _label(n, "\n"), ha="center", va="center", fontsize=7, family="monospace",
+                bbox=dict(boxstyle="round,pad=0.35", fc="#eef4fb", ec="#4a78a8", lw=0.8))
+    out = io.BytesIO()
+    fig.savefig(out, format="png", metadata={"Description": "; ".join(_label(n, "@") for _, n in sorted(found.items()))})
+    return out.getvalue()
+
+
+def _label(n: LineageNode, sep: str) -> str:
+    rows = f" ({n.num_rows:,} rows)" if n.num_rows is not None and sep == "\n" else ""
+    return f"{n.name}{sep}{n.fingerprint[:8]}{rows}"
+
+
+def _params(params: dict, limit: int = 80) -> str:
+    """One `key`: `value` per line of the cell, long values cut (the manifest keeps them whole)."""
+    import json
+
+    def short(v) -> str:
+        text = json.dumps(v, default=str, sort_keys=True)
+        return (text if len(text) <= limit else text[: limit - 1] + "…").replace("|", "\\|")
+
+    return "<br>".join(f"`{k}`: `{short(v)}`" for k, v in sorted(params.items())) or "(none)"
 
 
 def _compact(stats: dict) -> str:

@@ -1,16 +1,28 @@
 """Making stored artifacts visible in the Prefect UI.
 
-Prefect OSS has no asset graph, but it shows artifacts per flow run and per key. Each stage
-output gets a markdown artifact keyed by its artifact name (``salad-corpus``), so the UI's
-artifact page lists every version of it over time; each flow run ends with a lineage overview.
+Prefect OSS has no asset graph, but it shows artifacts per flow run and per key. Each key holds
+one kind of document, so its history is a list of the same document over time:
+
+- ``salad-<artifact>``: the card of each version of that artifact (headline numbers, parameters,
+  real wall time of the stage, upstream tree);
+- ``salad-lineage``: each flow run's overview, with the lineage drawn as a PNG (the UI that
+  `salad ui up` serves shows mermaid as raw text) and as a text tree;
+- ``salad-catalog``: a table of every artifact in the store, its newest version and whether it
+  is stale (storage/catalog.py says what stale means).
 """
 
 from __future__ import annotations
 
+import base64
 import re
+from datetime import datetime
 
 from storage import ArtifactRef, ArtifactStore
-from storage.report import lineage_mermaid, lineage_text, manifest_markdown
+from storage.catalog import catalog_rows
+from storage.manifest import Manifest
+from storage.report import lineage_mermaid, lineage_png, lineage_text, manifest_markdown
+
+LINEAGE_KEY, CATALOG_KEY = "salad-lineage", "salad-catalog"
 
 
 def prefect_key(name: str) -> str:
@@ -23,20 +35,42 @@ def in_prefect_run() -> bool:
     return TaskRunContext.get() is not None or FlowRunContext.get() is not None
 
 
+def stage_seconds(manifest: Manifest) -> float | None:
+    """Seconds from the start of the running Prefect task to this version's commit, when the task
+    committed it. The manifest's own ``wall_time_s`` starts at its writer, which a stage may create
+    only after the work (a training run commits its checkpoint tables at the end: 0.3 s for 520 s)."""
+    from prefect.context import TaskRunContext
+
+    context = TaskRunContext.get()
+    started = context.task_run.start_time if context is not None else None
+    if started is None or manifest.run_context.get("task_run_id") != str(context.task_run.id):
+        return None
+    seconds = (datetime.fromisoformat(manifest.created_at) - started).total_seconds()
+    return round(seconds, 3) if seconds >= 0 else None
+
+
+def quarantined_rows(store: ArtifactStore, manifest: Manifest) -> int | None:
+    """Rows its stage kept aside, from the quarantine version the stage names in its stats."""
+    name, _, fp = str(manifest.stats.get("quarantine", "")).partition("@")
+    return store.manifest(name, fp).num_rows if fp else None
+
+
 def publish_artifact(store: ArtifactStore, ref: ArtifactRef, reused: bool = False) -> None:
-    """Markdown summary of one version; a no-op outside a Prefect run (plain calls, core tests)."""
+    """Markdown card of one version; a no-op outside a Prefect run (plain calls, core tests)."""
     from prefect.artifacts import create_markdown_artifact
 
     if not in_prefect_run():
         return
     art = store.get(ref)
-    text = manifest_markdown(art.manifest, art.ref.uri, store.upstream(ref))
+    m = art.manifest
+    text = manifest_markdown(m, art.ref.uri, store.upstream(ref), None if reused else stage_seconds(m), quarantined_rows(store, m))
     if reused:
         text = "_Reused: this version was already committed; nothing was recomputed._\n\n" + text
     create_markdown_artifact(text, key=prefect_key(ref.name), description=f"{ref} ({'reused' if reused else 'new'})")
 
 
 def publish_lineage_overview(store: ArtifactStore, refs: list[ArtifactRef], title: str) -> None:
+    """The run's artifacts, their lineage as an image and a text tree, then the store's catalog."""
     from prefect.artifacts import create_markdown_artifact
 
     if not in_prefect_run():
@@ -46,7 +80,22 @@ def publish_lineage_overview(store: ArtifactStore, refs: list[ArtifactRef], titl
     for r in refs:
         m = store.manifest(r.name, r.fingerprint)
         rows.append(f"| `{r}` | {m.num_rows:,} | `{store.objects.url(f'{r.name}/{r.fingerprint}')}` |")
-    text = "\n".join(
-        [f"## {title}: lineage", "", *rows, "", lineage_mermaid(trees), "", "```", *(lineage_text(t) for t in trees), "```"]
-    )
-    create_markdown_artifact(text, key="salad-lineage", description=f"{title}: artifacts and their lineage")
+    image = base64.b64encode(lineage_png(trees)).decode()
+    text = "\n".join([
+        f"## {title}: lineage", "", *rows, "", f"![lineage](data:image/png;base64,{image})", "",
+        "Each version once; a version met again is marked → see above.", "", "```", *(lineage_text(t) for t in trees), "```",
+        "", "<details><summary>mermaid source</summary>", "", lineage_mermaid(trees), "", "</details>",
+    ])
+    create_markdown_artifact(text, key=LINEAGE_KEY, description=f"{title}: artifacts and their lineage")
+    publish_catalog(store)
+
+
+def publish_catalog(store: ArtifactStore) -> None:
+    """Every artifact of the store with its newest version, as a Prefect table artifact."""
+    from prefect.artifacts import create_table_artifact
+
+    if not in_prefect_run():
+        return
+    rows = catalog_rows(store.all_manifests())
+    stale = sum(bool(r["stale"]) for r in rows)
+    create_table_artifact(rows, key=CATALOG_KEY, description=f"{len(rows)} artifacts in {store.uri}, {stale} stale")

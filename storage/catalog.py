@@ -1,0 +1,104 @@
+"""What the store holds, one line per artifact, and which of them are stale.
+
+    from storage.catalog import catalog
+    for entry in catalog(store):             # newest version of every artifact, by name
+        print(entry.name, entry.fingerprint, entry.stale, entry.why_stale)
+
+Versions of one name are grouped into *slots*: versions that replace one another. Most artifacts
+have one slot; a name whose versions coexist by design is split by what they are made from and
+their ``kind`` parameter (Stage I's periodic, pre-decay and final checkpoints, and Stage II's
+checkpoints built from the pre-decay one, are four slots of ``checkpoint``; Stage I's and Stage
+II's ``train_metrics`` are two).
+
+Stale, as checked here (from the manifests alone, so it also works with the Prefect database
+gone): the newest version of a slot is stale when it was built from a parent version that is
+no longer the newest of the parent's slot (a newer one was committed since, e.g. after a
+parameter, code or input change of the parent's stage), or when a parent version it was built
+from is itself stale (staleness flows downstream). Not checked: whether this artifact's own
+stage code or parameters changed since in the working tree — that needs the stage to compute
+its fingerprint, which is what a run does (and then reuses or rebuilds). "Newest" is by commit
+time: a run that goes back to an older version reuses it without re-committing, so after such a
+revert the children of the reverted parent show as stale until the next version of the parent.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from storage.manifest import Manifest
+
+
+def slot(m: Manifest) -> tuple[str, tuple[str, ...], str]:
+    """Versions with the same slot replace one another: same name, same parent names, same kind."""
+    return m.name, tuple(sorted({p.name for p in m.parents})), str(m.params.get("kind", ""))
+
+
+class CatalogEntry(BaseModel):
+    name: str
+    role: str = Field("", description="tells slots of one name apart: the kind, and the parents only some slots have")
+    fingerprint: str = Field(description="the newest version")
+    versions: int
+    num_rows: int
+    num_bytes: int
+    created_at: str
+    code_version: str
+    flow_run: str | None = Field(None, description="the Prefect flow run that committed it: name (id)")
+    stale: bool = False
+    why_stale: list[str] = Field(default_factory=list)
+
+
+def catalog(manifests: list[Manifest]) -> list[CatalogEntry]:
+    """One entry per slot (per artifact name, for most): its newest version, with the staleness reasons above."""
+    by_slot: dict[tuple, list[Manifest]] = {}
+    by_key: dict[str, Manifest] = {}
+    for m in manifests:
+        by_slot.setdefault(slot(m), []).append(m)
+        by_key[f"{m.name}@{m.fingerprint}"] = m
+    newest = {s: max(ms, key=lambda m: m.created_at) for s, ms in by_slot.items()}
+    reasons: dict[str, list[str]] = {}
+
+    def why(m: Manifest) -> list[str]:
+        key = f"{m.name}@{m.fingerprint}"
+        if key not in reasons:
+            reasons[key] = []  # a (malformed) cycle ends here instead of recursing forever
+            found = []
+            for p in m.parents:
+                parent = by_key.get(f"{p.name}@{p.fingerprint}")
+                if parent is None:
+                    continue  # not in the store (moved aside as damaged): nothing to compare with
+                latest = newest[slot(parent)]
+                if latest.fingerprint != p.fingerprint:
+                    found.append(f"parent {p.name}: built from {p.fingerprint[:12]}, newer {latest.fingerprint[:12]} ({latest.created_at[:19]})")
+                elif why(parent):
+                    found.append(f"parent {p.name}@{p.fingerprint[:12]} is stale")
+            reasons[key] = found
+        return reasons[key]
+
+    entries = []
+    for (name, parents, kind), m in sorted(newest.items(), key=lambda item: (item[0][0], item[1].created_at)):
+        run = m.run_context.get("flow_run_name")
+        run_id = m.run_context.get("flow_run_id")
+        role = ", ".join(filter(None, [kind, _extra_parents(name, parents, newest)]))
+        entries.append(CatalogEntry(
+            name=name, role=role, fingerprint=m.fingerprint, versions=len(by_slot[(name, parents, kind)]), num_rows=m.num_rows,
+            num_bytes=m.num_bytes, created_at=m.created_at, code_version=m.code_version, flow_run=f"{run} ({run_id})" if run_id else None,
+            stale=bool(why(m)), why_stale=why(m),
+        ))
+    return entries
+
+
+def _extra_parents(name: str, parents: tuple[str, ...], slots: dict) -> str:
+    """'also from X, Y': the parents this slot has that the name's other slots lack ('' for one slot)."""
+    others = [set(p) for (n, p, _) in slots if n == name]
+    extra = sorted(set(parents) - set.intersection(*others)) if len(others) > 1 else []
+    return f"also from {', '.join(extra)}" if extra else ""
+
+
+def catalog_rows(manifests: list[Manifest]) -> list[dict]:
+    """The catalog as flat rows (a Prefect table artifact, ``salad artifacts list --stale --json``)."""
+    return [
+        {"artifact": e.name + (f" [{e.role}]" if e.role else ""), "latest": e.fingerprint, "versions": e.versions, "rows": e.num_rows, "bytes": e.num_bytes,
+         "created": e.created_at[:19], "flow run": e.flow_run or "", "stale": "STALE" if e.stale else "",
+         "why stale": "; ".join(e.why_stale)}
+        for e in catalog(manifests)
+    ]

@@ -1,0 +1,73 @@
+"""The asset catalog: newest version per artifact, and stale when a parent moved on."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow as pa
+import pytest
+
+from storage import ArtifactRef, ArtifactStore, StageSpec
+from storage.catalog import catalog
+
+
+def commit(store: ArtifactStore, name: str, params: dict, parents: list[ArtifactRef] = (), rows: int = 3) -> ArtifactRef:
+    time.sleep(0.002)  # created_at has millisecond resolution: keep commit order unambiguous
+    writer = store.writer(StageSpec(name=name, params=params, code_version="v1", parents=list(parents)), {"flow_run_id": "f-1", "flow_run_name": "brave-otter"})
+    writer.write_shard(0, pa.table({"x": list(range(rows))}))
+    return store.commit(writer, 1)
+
+
+@pytest.fixture
+def store(tmp_path) -> ArtifactStore:
+    return ArtifactStore.open(str(tmp_path / "store"))
+
+
+def entries(store: ArtifactStore) -> dict:
+    return {e.name: e for e in catalog(store.all_manifests())}
+
+
+def test_children_of_the_newest_parent_are_not_stale(store):
+    corpus = commit(store, "corpus", {"k": 1}, rows=5)
+    embeddings = commit(store, "embeddings", {}, [corpus])
+    commit(store, "centroids", {"k": 8}, [embeddings])
+    found = entries(store)
+    assert [e.stale for e in found.values()] == [False, False, False]
+    assert found["corpus"].num_rows == 5 and found["corpus"].versions == 1 and found["corpus"].num_bytes > 0
+    assert found["embeddings"].flow_run == "brave-otter (f-1)" and found["embeddings"].fingerprint == embeddings.fingerprint
+
+
+def test_a_newer_parent_version_makes_the_child_and_its_descendants_stale(store):
+    corpus = commit(store, "corpus", {"k": 1})
+    embeddings = commit(store, "embeddings", {}, [corpus])
+    centroids = commit(store, "centroids", {"k": 8}, [embeddings])
+    new_corpus = commit(store, "corpus", {"k": 2})
+    found = entries(store)
+    assert found["corpus"].fingerprint == new_corpus.fingerprint and found["corpus"].versions == 2 and not found["corpus"].stale
+    assert found["embeddings"].stale and found["embeddings"].why_stale == [
+        f"parent corpus: built from {corpus.fingerprint[:12]}, newer {new_corpus.fingerprint[:12]} ({found['corpus'].created_at[:19]})"
+    ]
+    assert found["centroids"].stale and found["centroids"].why_stale == [f"parent embeddings@{embeddings.fingerprint[:12]} is stale"]
+
+    commit(store, "embeddings", {}, [new_corpus])  # the downstream catches up, one stage at a time
+    found = entries(store)
+    assert not found["embeddings"].stale and found["embeddings"].versions == 2
+    assert found["centroids"].stale and found["centroids"].fingerprint == centroids.fingerprint
+    assert found["centroids"].why_stale[0].startswith("parent embeddings: built from")
+
+
+def test_versions_that_coexist_by_design_do_not_make_each_other_stale(store):
+    data = commit(store, "codes", {})
+    pre_decay = commit(store, "checkpoint", {"kind": "pre_decay"}, [data])
+    misalignment = commit(store, "misalignment", {}, [pre_decay])
+    commit(store, "checkpoint", {"kind": "final"}, [data])  # Stage I's final, committed after the pre-decay one
+    stage2 = commit(store, "checkpoint", {"kind": "final"}, [data, pre_decay, misalignment])
+    found = catalog(store.all_manifests())
+    assert not any(e.stale for e in found), [(e.name, e.why_stale) for e in found]
+    roles = sorted((e.name, e.role) for e in found if e.name == "checkpoint")
+    assert roles == [("checkpoint", "final"), ("checkpoint", "final, also from checkpoint, misalignment"), ("checkpoint", "pre_decay")]
+
+    commit(store, "checkpoint", {"kind": "pre_decay", "lr": 2}, [data])  # the pre-decay slot moves on
+    stale = {(e.name, e.role): e.why_stale for e in catalog(store.all_manifests()) if e.stale}
+    assert set(stale) == {("misalignment", ""), ("checkpoint", "final, also from checkpoint, misalignment")}
+    assert stale[("misalignment", "")][0].startswith(f"parent checkpoint: built from {pre_decay.fingerprint[:12]}")
