@@ -66,6 +66,7 @@ def test_versions_that_coexist_by_design_do_not_make_each_other_stale(store):
     assert not any(e.stale for e in found), [(e.name, e.why_stale) for e in found]
     roles = sorted((e.name, e.role) for e in found if e.name == "checkpoint")
     assert roles == [("checkpoint", "final"), ("checkpoint", "final, also from checkpoint, misalignment"), ("checkpoint", "pre_decay")]
+    assert next(e for e in found if "misalignment" in e.role).fingerprint == stage2.fingerprint
 
     commit(store, "checkpoint", {"kind": "pre_decay", "lr": 2}, [data])  # the pre-decay slot moves on
     stale = {(e.name, e.role): e.why_stale for e in catalog(store.all_manifests()) if e.stale}
