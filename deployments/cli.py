@@ -22,6 +22,7 @@ The store is ``--store`` or ``$SALAD_STORE`` or ``./salad-store`` (an ``s3://buc
 from __future__ import annotations
 
 import json
+import logging
 import os
 from contextlib import contextmanager
 from typing import Optional
@@ -315,14 +316,25 @@ def config_show(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt
 
 
 def main() -> None:
-    """The `salad` entry point: an error prints as its one clear line (the traceback with --debug)."""
+    """The `salad` entry point: an error prints as its one clear line (the traceback with --debug).
+
+    Commands that run flows get a Prefect server that dies with this process (unless
+    $PREFECT_API_URL names one); before and after the run, runs left Running by killed processes
+    are marked Crashed.
+    """
     import sys
 
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    else:
+        quiet_prefect_tracebacks()
     try:
-        app(standalone_mode=False)
+        if len(sys.argv) > 1 and sys.argv[1] in FLOW_COMMANDS and not {"--help", "-h"} & set(sys.argv):
+            with flow_server():
+                app(standalone_mode=False)
+        else:
+            app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):
@@ -336,6 +348,71 @@ def main() -> None:
             raise SystemExit(exc.exit_code) from None
         print(one_line_error(exc), file=sys.stderr)
         raise SystemExit(1) from None
+
+
+FLOW_COMMANDS = ("run", "demo", "stage")
+
+
+@contextmanager
+def flow_server():
+    """The Prefect API of a flow command, with the runs of killed processes reconciled around it."""
+    from deployments.server import temporary_server
+
+    with temporary_server():
+        _reconcile()
+        try:
+            yield
+        finally:
+            _reconcile(settle_s=1.0)
+
+
+def _reconcile(settle_s: float = 5.0) -> None:
+    """Reconciliation is housekeeping: its failure is logged, never the command's error."""
+    import logging
+
+    from deployments.server import reconcile_runs
+
+    try:
+        flows, tasks = reconcile_runs(settle_s)
+    except Exception:  # noqa: BLE001
+        logging.getLogger("salad").debug("run reconciliation failed", exc_info=True)
+        return
+    if flows or tasks:
+        console.print(f"marked Crashed: {len(flows)} flow run(s) whose process is gone, {len(tasks)} task run(s) of ended runs", soft_wrap=True)
+
+
+def quiet_prefect_tracebacks() -> None:
+    """Prefect's engine logs a failing task or flow with its full traceback on the console, above
+    the one clear line `main` prints. Keep the log line, drop the traceback from the console only:
+    the API handler (the run's logs in the UI) still records it."""
+    import logging
+
+    import prefect  # noqa: F401 - configures Prefect's logging, whose console handlers are changed here
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for logger in (logging.getLogger(), *(logging.getLogger(n) for n in ("uvicorn", "fastapi"))):
+        for handler in logger.handlers:
+            if isinstance(handler, PrefectConsoleHandler) and not isinstance(handler.formatter, _NoTraceback):
+                handler.setFormatter(_NoTraceback(handler.formatter))
+                handler.addFilter(_no_housekeeping_hooks)
+
+
+def _no_housekeeping_hooks(record: logging.LogRecord) -> bool:
+    """The pid-recording hook of every run (deployments/server.py) is housekeeping, not news."""
+    return "record_driver_pid" not in record.getMessage()
+
+
+class _NoTraceback(logging.Formatter):
+    """Formats a copy of the record without exception or stack (other handlers see the original)."""
+
+    def __init__(self, inner: logging.Formatter | None):
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text or record.stack_info:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
+        return self.inner.format(record)
 
 
 def one_line_error(exc: BaseException) -> str:

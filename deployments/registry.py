@@ -42,9 +42,17 @@ class Deployable:
     flow: str  # "package.module.flow_object", importable wherever the worker runs
     description: str
 
-    def load_flow(self):
+    def module_flow(self):
+        """The flow object as its module defines it (what a worker imports from the entrypoint)."""
         module, _, attr = self.flow.rpartition(".")
         return getattr(importlib.import_module(module), attr)
+
+    def load_flow(self):
+        """The flow as a driver process runs it (``salad run``): its flow run records the driver's
+        pid, so that a run whose driver was killed can be told from a live one (reconcile_runs)."""
+        from deployments.server import record_driver_pid
+
+        return self.module_flow().with_options(on_running=[record_driver_pid])
 
 
 # One line per flow: its deployment (UI form, schedule) and `salad run <name>` both come from here.
@@ -92,10 +100,13 @@ class ScheduleSettings(BaseModel):
         self.to_prefect()  # a typo in the cron string fails here, not at deploy time
         return self
 
-    def to_prefect(self):
+    def to_prefect(self, paused: bool = False):
         from prefect.schedules import Cron
 
-        return Cron(self.cron, timezone=self.timezone, active=self.active)
+        return Cron(self.cron, timezone=self.timezone, active=self.active and not paused)
+
+    def key(self) -> tuple[str, str]:
+        return (self.cron, self.timezone)
 
 
 class WorkPoolSettings(BaseModel):
@@ -135,25 +146,68 @@ def default_parameters(flow, config: PipelineConfig) -> dict[str, Any]:
     }
 
 
-def build_deployments(config: PipelineConfig, settings: DeploymentSettings | None = None, work_pool: bool = True) -> list:
-    """RunnerDeployments for every deployable flow: for a work pool (``work_pool``) or for ``serve``."""
+@dataclass
+class PausedOnServer:
+    """What a person paused in the UI, which a redeploy must not switch back on."""
+
+    deployment: bool = False  # the deployment's own toggle
+    schedules: frozenset[tuple[str, str]] = frozenset()  # (cron, timezone) of schedules toggled off
+
+
+def paused_on_server(serve: bool = False) -> dict[str, PausedOnServer]:
+    """By deployment name, what is paused on the server of ``$PREFECT_API_URL`` now.
+
+    ``serve``: a stopped serve process pauses every deployment it served (Prefect's
+    pause_on_shutdown), so only schedules toggled off tell a person's intent.
+    """
+    from prefect.client.orchestration import get_client
+
+    names = {d.name for d in DEPLOYABLES}
+    found: dict[str, PausedOnServer] = {}
+    with get_client(sync_client=True) as client:
+        for deployment in client.read_deployments():
+            if deployment.name not in names or not set(TAGS) <= set(deployment.tags or []):
+                continue
+            off = frozenset(
+                (s.schedule.cron, s.schedule.timezone or "UTC") for s in deployment.schedules if not s.active and getattr(s.schedule, "cron", None)
+            )
+            state = PausedOnServer(deployment=bool(deployment.paused) and not serve, schedules=off)
+            if state.deployment or state.schedules:
+                found[deployment.name] = state
+    return found
+
+
+def build_deployments(
+    config: PipelineConfig,
+    settings: DeploymentSettings | None = None,
+    work_pool: bool = True,
+    paused: dict[str, PausedOnServer] | None = None,
+) -> list:
+    """RunnerDeployments for every deployable flow: for a work pool (``work_pool``) or for ``serve``.
+
+    ``paused`` (``paused_on_server``): deployments and schedules that stay paused whatever the
+    settings say: a schedule paused in the UI survives ``salad ui down && salad ui up``.
+    """
     from prefect.deployments.runner import EntrypointType
 
     settings = settings or DeploymentSettings()
+    paused = paused or {}
     pool = settings.work_pool
     job_variables = dict(pool.job_variables)
     if pool.type == "process":
         job_variables.setdefault("working_dir", str(REPO_ROOT))
     deployments = []
     for item in DEPLOYABLES:
-        flow = item.load_flow()
+        flow = item.module_flow()
         schedule = settings.schedules.get(item.name)
+        kept = paused.get(item.name, PausedOnServer())
         deployments.append(
             flow.to_deployment(
                 name=item.name,
                 description=item.description,
                 parameters=default_parameters(flow, config),
-                schedules=[schedule.to_prefect()] if schedule else None,
+                schedules=[schedule.to_prefect(paused=schedule.key() in kept.schedules)] if schedule else None,
+                paused=True if kept.deployment else None,
                 tags=TAGS + [f"preset:{config.preset}"],
                 entrypoint_type=EntrypointType.MODULE_PATH,
                 work_pool_name=pool.name if work_pool else None,
@@ -191,6 +245,6 @@ def register(config: PipelineConfig, settings: DeploymentSettings | None = None)
     settings = settings or DeploymentSettings()
     ensure_work_pool(settings.work_pool)
     ids = {}
-    for deployment in build_deployments(config, settings, work_pool=True):
+    for deployment in build_deployments(config, settings, work_pool=True, paused=paused_on_server()):
         ids[f"{deployment.flow_name}/{deployment.name}"] = str(deployment.apply(work_pool_name=settings.work_pool.name))
     return ids
