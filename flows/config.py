@@ -22,7 +22,7 @@ from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.embedding.config import EmbedConfig
 from salad_core.speech_sources import SpeechSourceConfig
 from salad_core.evaluation.config import BenchmarkConfig, EvalConfig
-from salad_core.selection.config import MisalignmentConfig, ProbeConfig, SelectionConfig
+from salad_core.selection.config import MisalignmentConfig, ProbeConfig, RegenerationConfig, SelectionConfig
 from salad_core.teacher.config import TeacherConfig
 from salad_core.training.config import TrainConfig
 from storage import StoreConfig
@@ -82,6 +82,9 @@ class PipelineConfig(BaseModel):
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
     misalignment: MisalignmentConfig = Field(default_factory=MisalignmentConfig)
     selection: SelectionConfig = Field(default_factory=SelectionConfig)
+    regenerate: RegenerationConfig = Field(
+        default_factory=RegenerationConfig, description="Selective regeneration: only these clusters take the new draw (off by default)."
+    )
     stage2: TrainConfig = Field(default_factory=lambda: TrainConfig.preset("tiny", stage=2))
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     budget: LaunchBudget = Field(default_factory=LaunchBudget, description="Cost limit checked before synthesis and Stage II.")

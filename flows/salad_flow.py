@@ -3,6 +3,7 @@
 Run it (the embedded default, on CPU; `make demo` does this in a loopback-only namespace):
     salad demo
     salad run salad --preset tiny --set selection.gamma=0        # the uniform baseline
+    salad run salad --set selection.seed=1 --set regenerate.clusters='[3]'   # fresh texts for cluster 3 only
 
 What runs, each step reused when its fingerprint is committed (a failed run resumes at the step
 and shard where it stopped):
@@ -12,6 +13,7 @@ and shard where it stopped):
                                                      synthetic speech of a narrow URL slice) + text replay
     probe → synthesise → gate → Mimi → M(c)          per-cluster misalignment with the pre-decay checkpoint
     γ-sample → synthesise → gate → Mimi → Stage II   speech only where the model disagrees with the teacher
+    (regenerate: only chosen clusters redrawn)       the other clusters' speech and codes copied from a baseline
     evaluation                                       teacher-text / student-text / student-speech and the gap,
                                                      for Stage I pre-decay, Stage I final and Stage II
 Synthesis runs on selections only (the Stage I slice, the probe, the γ-selection, the benchmark's
@@ -33,7 +35,7 @@ from tasks.checkpoint_store import SourceRefs
 from tasks.misalignment import score_misalignment
 from tasks.probe import build_probe_texts
 from tasks.publish import publish_lineage_overview
-from tasks.select import SelectionOutputs, preflight_cost, select_texts, selection_report
+from tasks.select import RegenerationOutputs, SelectionOutputs, preflight_cost, regenerate_selection, select_texts, selection_report
 from tasks.train import TrainOutputs, train_stage
 
 
@@ -44,6 +46,7 @@ class SaladOutputs(BaseModel):
     probe: SpokenOutputs
     misalignment: ArtifactRef
     selection: SelectionOutputs
+    regenerated: RegenerationOutputs
     selected_speech: SpokenOutputs
     stage2: TrainOutputs
     evaluation: EvaluationOutputs
@@ -84,8 +87,11 @@ def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
         probe_speech=probe.speech.speech, gate_clusters=probe.gate.clusters, probe_texts=probe_texts,
     )
     selection_report(selection, store)
-    check_launch_cost(ArtifactStore.open(store), selection.selection, config)
-    selected = speak(selection.selection, "selected_speech", config.tts, config.gate, config.tokenize, store, mimi)
+    # selective regeneration (off by default): only the named / moved clusters take the new draw,
+    # the others keep a baseline selection's rows, so their speech and codes are copied, not made again
+    regenerated = regenerate_selection(selection.selection, config.regenerate, store)
+    check_launch_cost(ArtifactStore.open(store), regenerated.selection, config)
+    selected = speak(regenerated.selection, "selected_speech", config.tts, config.gate, config.tokenize, store, mimi)
 
     # Stage II from the pre-decay checkpoint on natural / selected synthetic / text
     stage2 = train_stage(
@@ -98,10 +104,10 @@ def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
         checkpoints, config.evaluation, config.tts, config.gate, config.tokenize, mimi, store, config.preset
     )
 
-    finals = [*data.finals(), misalignment, selection.selection, stage2.final, stage2.metrics, *evaluation.results]
+    finals = [*data.finals(), misalignment, regenerated.selection, stage2.final, stage2.metrics, *evaluation.results]
     publish_lineage_overview(ArtifactStore.open(store), finals, "salad")
     print(evaluation.table_markdown)
     return SaladOutputs(
         data=data, stage1=stage1, probe_texts=probe_texts, probe=probe, misalignment=misalignment, selection=selection,
-        selected_speech=selected, stage2=stage2, evaluation=evaluation,
+        regenerated=regenerated, selected_speech=selected, stage2=stage2, evaluation=evaluation,
     )

@@ -23,23 +23,25 @@ probe texts (their documents are never selected, so Stage II does not train on i
 terms, P_web vs P_target, expected vs realised counts, effective sample size, entropy, drift from
 the previous selection version) and publishes it in the Prefect UI.
 
-Selective regeneration: ``clusters_to_regenerate`` (by id, or |ΔM(c)| > delta between two
-misalignment versions) and ``selection_subset`` (those clusters' rows, as ``selection_redo``, for
-synthesis). Before paying: ``preflight_cost(Workload(...), max_device_hours=...)`` logs and
+Selective regeneration: ``regenerate_selection(draw, RegenerationConfig(clusters=[3], delta=0.02))``
+keeps a baseline selection's rows except for the clusters named or whose M(c) moved by more than
+delta, which take the new draw's rows; synthesis and tokenization then copy every unchanged
+cluster's shards and pay only for the redone ones. Before paying: ``preflight_cost(Workload(...), max_device_hours=...)`` logs and
 publishes the estimate and raises CostOverBudget beyond the budget unless ``override``.
 """
 
 from __future__ import annotations
 
 import base64
+from collections import Counter
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from salad_core.selection.config import SelectionConfig
+from salad_core.selection.config import RegenerationConfig, SelectionConfig
 from salad_core.selection.report import selection_figure, selection_markdown, selection_summary
 from salad_core.selection.sampler import build_pools, draw_selection, target_plan
 from salad_core.selection.speakable import speakable_cut, word_count
@@ -338,39 +340,89 @@ def publish_selection_report(store: ArtifactStore, report: ArtifactRef) -> None:
     )
 
 
-def clusters_to_regenerate(
-    store_config: StoreConfig,
-    current: ArtifactRef,
-    previous: ArtifactRef | None = None,
-    delta: float | None = None,
-    clusters: list[int] | None = None,
-) -> list[int]:
-    """Clusters whose speech should be made again: those named, and (with `delta`) those whose M(c)
-    moved by more than delta between two misalignment versions (see salad_core.selection.regenerate)."""
+class RegenerationOutputs(BaseModel):
+    selection: ArtifactRef = Field(description="What to synthesise: the draw itself, or the baseline with the redone clusters' rows replaced.")
+    baseline: ArtifactRef | None = None
+    redo: list[int] = Field(default_factory=list, description="Clusters whose rows come from this run's draw.")
+
+
+def cluster_m(manifest) -> dict[int, float]:
+    """M(c) per cluster as a selection recorded it (the scoring it was drawn with)."""
+    return {int(c): v["m"] for c, v in (manifest.stats.get("clusters") or {}).items() if v.get("m") is not None}
+
+
+def baseline_selection(store: ArtifactStore, draw: ArtifactRef, explicit: str | None) -> ArtifactRef:
+    """The selection whose rows the unchanged clusters keep: `explicit`, else the newest selection
+    made from another draw (not this draw, nor a regeneration built on it: a rerun finds the same one)."""
+    if explicit:
+        name, fingerprint = store.resolve(explicit)
+        if name != SELECTION:
+            raise ValueError(f"regenerate.baseline = {explicit!r} is a {name!r} artifact, not a selection")
+        return store.manifest(name, fingerprint).ref
+    for manifest in store.versions(SELECTION):
+        made_from = {str(p) for p in manifest.parents}
+        if manifest.fingerprint != draw.fingerprint and f"{draw.name}@{draw.fingerprint}" not in made_from:
+            return manifest.ref
+    raise ValueError(
+        f"regenerate: no earlier selection in the store to keep rows from (the only one is this run's draw {draw}); "
+        "run once without `regenerate`, or name one with regenerate.baseline"
+    )
+
+
+@task(name="regenerate-selection")
+def regenerate_selection(draw: ArtifactRef, config: RegenerationConfig, store_config: StoreConfig) -> RegenerationOutputs:
+    """Selective regeneration: the baseline selection with the redone clusters' rows taken from
+    `draw` (those named, and with `delta` those whose M(c) moved since the baseline's scoring).
+    Synthesis and tokenization of the result copy every shard of the unchanged clusters from the
+    baseline's speech (tasks/shard_reuse.py) and pay only for the redone ones. Without a rule: `draw`."""
     from salad_core.selection.regenerate import clusters_to_redo
 
+    if not config.enabled:
+        return RegenerationOutputs(selection=draw)
     store = ArtifactStore.open(store_config)
-    before = read_misalignment(store, previous).m if previous is not None else None
-    return clusters_to_redo(read_misalignment(store, current).m, before, delta, clusters)
-
-
-def selection_subset(selection: ArtifactRef, clusters: list[int], store_config: StoreConfig) -> ArtifactRef:
-    """The rows of `selection` in `clusters` only (artifact ``selection_redo``): what selective
-    regeneration synthesises again, while every other cluster's speech stays as committed."""
-    store = ArtifactStore.open(store_config)
-    wanted = sorted({int(c) for c in clusters})
-    if not wanted:
-        raise ValueError("no cluster to regenerate: give at least one cluster id")
-    spec = StageSpec(name="selection_redo", params={"clusters": wanted}, code_version=SELECT_CODE_VERSION, parents=[selection])
-    existing = store.find(spec)
-    if existing:
+    log = stage_logger()
+    baseline = baseline_selection(store, draw, config.baseline)
+    drawn_with, kept_with = store.manifest(draw.name, draw.fingerprint), store.manifest(baseline.name, baseline.fingerprint)
+    current, before = cluster_m(drawn_with), cluster_m(kept_with)
+    known = set(current) | {int(c) for c in drawn_with.stats.get("clusters") or {}}
+    unknown = sorted(set(config.clusters) - known)
+    if unknown:
+        raise ValueError(f"regenerate.clusters {unknown} are not clusters of the selection {draw}")
+    redo = sorted(set(config.clusters) | set(clusters_to_redo(current, before, config.delta) if config.delta is not None else ()))
+    if not redo:
+        log.info("regenerate: no cluster moved by more than %s since %s; its selection (and speech) is used as is", config.delta, baseline)
+        return RegenerationOutputs(selection=baseline, baseline=baseline, redo=[])
+    spec = StageSpec(
+        name=SELECTION, params={"regenerate": {**config.model_dump(mode="json", exclude={"baseline"}), "redo": redo}},
+        code_version=SELECT_CODE_VERSION, parents=[baseline, draw],
+    )
+    if existing := store.find(spec):
         publish_artifact(store, existing, reused=True)
-        return existing
-    table = store.get(selection).to_table()
-    present = set(table.column("cluster").to_pylist())
-    absent = [c for c in wanted if c not in present]
-    rows = table.filter(pc.is_in(table.column("cluster"), pa.array(wanted, pa.int32())))
-    return write_table_artifact(store, spec, rows, {"clusters": wanted, "clusters_without_rows": absent, "rows": rows.num_rows})
+        return RegenerationOutputs(selection=existing, baseline=baseline, redo=redo)
+    wanted = pa.array(redo, pa.int32())
+    kept = store.get(baseline).to_table()
+    kept = kept.filter(pc.invert(pc.is_in(kept.column("cluster"), wanted)))
+    new = store.get(draw).to_table()
+    new = new.filter(pc.is_in(new.column("cluster"), wanted))
+    table = pa.concat_tables([kept, new.cast(kept.schema)])
+    table = table.set_column(table.schema.get_field_index("draw"), "draw", pa.array(range(table.num_rows), pa.int64()))
+    moved = {str(c): [before.get(c), current.get(c)] for c in redo}
+    summary = {
+        **{k: drawn_with.stats[k] for k in ("gamma", "words_per_second", "words_per_second_source", "clusters") if k in drawn_with.stats},
+        "budget": {**drawn_with.stats.get("budget", {}), "spent": _spent(table, drawn_with.stats)},
+        "rows": table.num_rows,
+        "regenerated": {"baseline": str(baseline), "draw": str(draw), "redo": redo, "m_before_after": moved,
+                        "rows_kept": kept.num_rows, "rows_redrawn": new.num_rows},
+        "realised": {str(c): n for c, n in sorted(Counter(table.column("cluster").to_pylist()).items())},
+    }
+    log.info("regenerate: clusters %s take %d rows of %s; %d rows of %s kept", redo, new.num_rows, draw, kept.num_rows, baseline)
+    return RegenerationOutputs(selection=write_table_artifact(store, spec, table, summary), baseline=baseline, redo=redo)
+
+
+def _spent(table: pa.Table, stats: dict) -> float:
+    """The budget a table of selected rows spends, in the budget's unit (hours from seconds)."""
+    total = float(pc.sum(table.column("cost")).as_py() or 0.0)
+    return total / 3600.0 if stats.get("budget", {}).get("kind") == "hours" else total
 
 
 def preflight_cost(workload, throughputs=None, devices: dict[str, int] | None = None, max_device_hours: float | None = None,

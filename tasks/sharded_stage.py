@@ -37,10 +37,11 @@ from storage.code_version import module_code_version
 from tasks.progress import StageProgress
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
+from tasks.shard_reuse import SHARD_KEYS, ShardIndex, shard_key
 
 # Modules that move data but never change it: editing them re-versions nothing (the store's own
 # integrity checks and the shard loop are tested on their own).
-PLUMBING = ("storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool")
+PLUMBING = ("storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool", "tasks.shard_reuse")
 # Kill tests hold a stage at a known point instead of racing it: with SALAD_HOLD_FILE set, a stage
 # that has just committed shard N of artifact X, where the file holds {"artifact": X, "shard": N,
 # "signal": path}, writes `path` and waits to be killed. No file (the default): no hold.
@@ -76,6 +77,7 @@ class ShardResult:
     shard: int
     rows: pa.Table | None
     quarantined: pa.Table | None = None
+    copied_from: str | None = None  # name@fingerprint:shard of an earlier version with the same shard key
 
 
 @dataclass
@@ -85,6 +87,7 @@ class StageResult:
     reused: bool
     shards_written: list[int] = field(default_factory=list)
     shards_resumed: list[int] = field(default_factory=list)
+    shards_copied: list[int] = field(default_factory=list)
 
 
 class ShardedStage:
@@ -98,6 +101,8 @@ class ShardedStage:
         self.log = stage_logger()
         self.writer: ArtifactWriter | None = None
         self.quarantine_writer: ArtifactWriter | None = None
+        self.shard_keys: dict[int, str] = {}
+        self._copy_index: ShardIndex | None = None
 
     # -- what a stage fills in ------------------------------------------------------------------
     def num_shards(self) -> int:
@@ -105,6 +110,15 @@ class ShardedStage:
 
     def process_shard(self, shard: int) -> tuple[pa.Table, pa.Table | None]:
         raise NotImplementedError(f"{type(self).__name__} must implement process_shard() or produce()")
+
+    def shard_input_digest(self, shard: int) -> str | None:
+        """Optional: a digest of everything shard `shard` reads (its input rows). A stage that gives
+        one lets a new version copy that shard from an earlier version with the same rows instead
+        of computing it (see tasks/shard_reuse.py); None (the default) always computes."""
+        return None
+
+    def account_copied(self, rows: pa.Table, quarantined: pa.Table | None) -> None:
+        """Optional: count a copied shard's rows in the stage's stats, as if it had computed them."""
 
     def produce(self, committed: set[int]) -> Iterator[ShardResult]:
         """Every shard index once; by default `process_shard` for those not yet committed.
@@ -114,16 +128,39 @@ class ShardedStage:
         """
         deferred = []
         for shard in range(self.num_shards()):
+            key = self.keyed(shard, self.shard_input_digest(shard))
             if shard in committed or self.writer.is_committed(shard):
                 yield ShardResult(shard, None)
             elif self.writer.claim(shard):
-                yield ShardResult(shard, *self.process_shard(shard))
+                yield self.copied(shard, key) or ShardResult(shard, *self.process_shard(shard))
             else:
-                deferred.append(shard)
-        for shard in deferred:
+                deferred.append((shard, key))
+        for shard, key in deferred:
             while not self.writer.is_committed(shard) and not self.writer.claim(shard):
                 time.sleep(CLAIM_POLL_S)
-            yield ShardResult(shard, None) if self.writer.is_committed(shard) else ShardResult(shard, *self.process_shard(shard))
+            if self.writer.is_committed(shard):
+                yield ShardResult(shard, None)
+            else:
+                yield self.copied(shard, key) or ShardResult(shard, *self.process_shard(shard))
+
+    def keyed(self, shard: int, input_digest: str | None) -> str | None:
+        """Records shard `shard`'s key (from its input digest) in this version's stats; returns it."""
+        if input_digest is None:
+            return None
+        key = self.shard_keys[shard] = shard_key(self.spec, input_digest)
+        return key
+
+    def copied(self, shard: int, key: str | None) -> ShardResult | None:
+        """Shard `shard` copied from an earlier committed version with the same key, or None."""
+        if key is None:
+            return None
+        if self._copy_index is None:
+            self._copy_index = ShardIndex(self.store, self.spec, self.quarantine_schema is not None, self.log)
+        found = self._copy_index.find(key)
+        if found is None:
+            return None
+        self.account_copied(found.rows, found.quarantined)
+        return ShardResult(shard, found.rows, found.quarantined, copied_from=found.source)
 
     def final_quarantine(self) -> pa.Table | None:
         """For stages that know their quarantine only at the end: one table, committed as shard 0."""
@@ -156,6 +193,7 @@ class ShardedStage:
         heartbeat = _Heartbeat(lambda: self.log.info(progress.status_line(time.perf_counter() - started)))
         written: list[int] = []
         resumed: list[int] = []
+        copied: list[int] = []
         per_shard_quarantine = False
         shard, writing, seen = -1, False, set()
         try:
@@ -170,7 +208,7 @@ class ShardedStage:
                     per_shard_quarantine |= result.quarantined is not None
                     writing = True
                     if self._write(result):
-                        written.append(shard)
+                        (copied if result.copied_from else written).append(shard)
                     writing = False
                     self._hold_if_asked(shard)
                 progress.advance(len(seen))
@@ -178,6 +216,9 @@ class ShardedStage:
             heartbeat.stop()
             progress.finish()
             stats = {**self.stats(), "shards_written_this_run": len(written), "shards_resumed": len(resumed)}
+            if self.shard_keys:
+                stats["shards_copied"] = len(copied)
+                stats[SHARD_KEYS] = {str(i): k for i, k in sorted(self.shard_keys.items())}
             if q_spec is not None:
                 stats["quarantine"] = f"{q_spec.name}@{q_spec.fingerprint}"
             quarantine = self._commit_quarantine(num_shards, per_shard_quarantine, stats)
@@ -196,7 +237,7 @@ class ShardedStage:
         for r in (quarantine, ref):
             if r is not None:
                 publish_artifact(self.store, r, reused=False)
-        return StageResult(ref, quarantine, reused=False, shards_written=written, shards_resumed=resumed)
+        return StageResult(ref, quarantine, reused=False, shards_written=written, shards_resumed=resumed, shards_copied=copied)
 
     def _write(self, result: ShardResult) -> bool:
         """Quarantine shard first, then the output shard; False if another writer committed it."""
@@ -209,8 +250,9 @@ class ShardedStage:
             if not self.quarantine_writer.is_committed(shard):
                 self.quarantine_writer.write_shard(shard, result.quarantined, schema=self.quarantine_schema)
         if self.writer.write_shard(shard, result.rows, schema=self.schema):
+            how = f"copied from {result.copied_from}" if result.copied_from else "computed"
             self.log.info(
-                "%s@%s: shard %d committed (%d rows)", self.spec.name, self.spec.fingerprint, shard, result.rows.num_rows
+                "%s@%s: shard %d committed (%d rows, %s)", self.spec.name, self.spec.fingerprint, shard, result.rows.num_rows, how
             )
             return True
         self.log.info("%s@%s: shard %d was committed by another writer", self.spec.name, self.spec.fingerprint, shard)

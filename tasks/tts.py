@@ -14,7 +14,10 @@ truncated, ``reason, error``); the rest continues.
 How it runs: each actor holds one backend (``RowSynthesizer``); the driver streams the input,
 sends rows in small batches to the least-busy actor, and puts results back in input order
 before writing a shard. Output shard i always holds the same rows (fixed-size re-sharding of
-the selected input rows), so a killed run resumes with only the missing shards. The TTS model
+the selected input rows; with a `cluster` column, grouped so that no shard mixes clusters), so
+a killed run resumes with only the missing shards. A shard whose rows an earlier version of the
+same artifact already spoke, with the same code and settings, is copied from it, not
+synthesised (tasks/shard_reuse.py): regenerating a few clusters of a selection pays only for them. The TTS model
 identity (``model_info()`` without machine facts: paths, device) is part of the fingerprint. The
 driver builds the backend once, on CPU, to learn it, so an unchanged rerun finds its version
 without starting Ray; when there is work, every actor's identity must equal the driver's (a node
@@ -37,7 +40,7 @@ import salad_core.tts
 from salad_core.tts import TTSConfig
 from salad_core.tts.factory import make_backend
 from salad_core.tts.flac import encoder_source_files
-from salad_core.tts.row_selection import hashed_sample, selected_rows, shard_rows
+from salad_core.tts.row_selection import grouped_rows, hashed_sample, selected_rows, shard_rows
 from salad_core.tts.rows import (
     CRASHED_WORKER_REASON,
     HUNG_WORKER_REASON,
@@ -51,6 +54,7 @@ from storage.artifact import Artifact
 from storage.code_version import source_hash
 from storage.fingerprint import canonical_json
 from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, ray_session, start_actors
+from tasks.shard_reuse import rows_digest
 from tasks.sharded_stage import ShardResult, ShardedStage, find_committed, stage_logger, stage_version
 from tasks.tts_config import SynthesisConfig
 
@@ -69,6 +73,9 @@ class SynthesisOutputs(BaseModel):
     reused: bool = Field(description="True when both versions existed and nothing was synthesised.")
     shards_written: list[int] = Field(default_factory=list, description="Shards synthesised by this run.")
     shards_resumed: list[int] = Field(default_factory=list, description="Shards committed by an earlier, interrupted run.")
+    shards_copied: list[int] = Field(
+        default_factory=list, description="Shards copied from an earlier version that spoke the same rows (selective regeneration)."
+    )
 
 
 LOCAL_KEYS = {"local_paths", "device"}  # machine facts, not the model's identity (as for Mimi)
@@ -113,7 +120,9 @@ class SynthesisStage(ShardedStage):
         self.rows_selected = 0
         self.shards_written: list[int] = []
         self.shards_resumed: list[int] = []
-        self.rows_spoken = self.rows_quarantined = self.crashed_rows = 0
+        self.copies: dict[int, ShardResult] = {}
+        self.group = "cluster" if config.shard_by_cluster and "cluster" in self.columns else None
+        self.rows_spoken = self.rows_quarantined = self.crashed_rows = self.rows_copied = 0
         self.audio_seconds = 0.0
         self.reasons: Counter[str] = Counter()
         self.started = time.perf_counter()
@@ -124,15 +133,22 @@ class SynthesisStage(ShardedStage):
         if self.config.sample_seed is not None:
             ids = (i for b in self.source.iter_batches(columns=["id"]) for i in b.column("id").to_pylist())
             chosen = hashed_sample(ids, self.config.limit, self.config.sample_seed)
-        yield from selected_rows(self.source.iter_batches(batch_size=256, columns=self.columns), self.config.limit, chosen)
+        rows = selected_rows(self.source.iter_batches(batch_size=256, columns=self.columns), self.config.limit, chosen)
+        # grouping reads the whole selection first: a text selection is small next to its audio
+        yield from grouped_rows(rows, self.group) if self.group else rows
 
     def _calls(self, committed: set[int]) -> Iterator[tuple[int, list[dict], bool]]:
-        """(shard, rows, last batch of the shard?) for every shard that still needs work."""
+        """(shard, rows, last batch of the shard?) for every shard that still needs work (neither
+        committed nor copied from an earlier version that spoke the same rows)."""
         per_call = self.config.ray.rows_per_call
-        for shard, rows in shard_rows(self._rows(), self.config.shard_rows):
+        for shard, rows in shard_rows(self._rows(), self.config.shard_rows, group=self.group):
             self.total_shards = shard + 1
             self.rows_selected += len(rows)
+            key = self.keyed(shard, rows_digest(rows, self.columns))
             if shard in committed:
+                continue
+            if copy := self.copied(shard, key):
+                self.copies[shard] = copy
                 continue
             for start in range(0, len(rows), per_call):
                 yield shard, rows[start : start + per_call], start + per_call >= len(rows)
@@ -156,10 +172,15 @@ class SynthesisStage(ShardedStage):
             yield ShardResult(0, None) if 0 in committed else self._finish_shard(0, [])
 
     def _resumed(self, shard: int, committed: set[int]) -> ShardResult:
+        if shard in self.copies:
+            return self.copies.pop(shard)
         if shard not in committed:
             raise RuntimeError(f"shard {shard} was neither computed nor committed (a bug in the shard order)")
         self.shards_resumed.append(shard)
         return ShardResult(shard, None)
+
+    def account_copied(self, rows: pa.Table, quarantined: pa.Table | None) -> None:
+        self.rows_copied += rows.num_rows + (quarantined.num_rows if quarantined is not None else 0)
 
     def _records(self, rows: list[dict], result: Any) -> list[dict]:
         if isinstance(result, list):
@@ -199,6 +220,7 @@ class SynthesisStage(ShardedStage):
             "shards": self.total_shards,
             "shards_written_this_run": len(self.shards_written),
             "shards_resumed": len(self.shards_resumed),
+            "rows_copied_from_earlier_versions": self.rows_copied,
             "rows_spoken_this_run": self.rows_spoken,
             "rows_quarantined_this_run": self.rows_quarantined,
             "quarantine_reasons_this_run": dict(self.reasons.most_common()),
@@ -296,4 +318,5 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
         reused=result.reused,
         shards_written=stage.shards_written,
         shards_resumed=stage.shards_resumed,
+        shards_copied=result.shards_copied,
     )

@@ -33,6 +33,11 @@ class SynthesisConfig(BaseModel):
         description="With `limit`: pick the rows by a seeded hash of their id (a uniform sample) instead of the first ones.",
     )
     shard_rows: int = Field(default=64, ge=1, description="Rows per output shard: the unit of resume after a crash.")
+    shard_by_cluster: bool = Field(
+        default=True,
+        description="When the input has a 'cluster' column: group rows by cluster so no shard mixes clusters "
+        "(regenerating one cluster then rewrites only its shards; the others are copied).",
+    )
     retries_per_row: int = Field(default=1, ge=0, description="Extra attempts for a row whose synthesis raised.")
     keep_columns: list[str] = Field(
         default_factory=lambda: ["cluster"],

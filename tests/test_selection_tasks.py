@@ -20,7 +20,7 @@ from salad_core.selection.config import Budget, MisalignmentConfig, ProbeConfig,
 from storage import ArtifactStore, StageSpec
 from tasks.misalignment import MISALIGNMENT, MISALIGNMENT_SCHEMA, NO_CLIP, score_probe
 from tasks.probe import build_probe_texts
-from tasks.select import clusters_to_regenerate, select_texts, selection_report
+from tasks.select import select_texts, selection_report
 from tasks.sharded_stage import write_table_artifact
 
 torch.set_num_threads(1)
@@ -166,16 +166,52 @@ def test_bad_selection_inputs_are_clear_errors(world):
         select_texts.fn(corpus, assignments, cluster_stats, mis, SelectionConfig(budget=Budget(kind="hours", amount=1)), cfg)
 
 
-def test_regeneration_picks_clusters_whose_m_moved(world):
-    store, *_ = world
+def test_regeneration_redraws_only_the_clusters_named_or_whose_m_moved(world):
+    from salad_core.selection.config import RegenerationConfig
+    from tasks.select import regenerate_selection
+
+    store, corpus, assignments, cluster_stats = world
     cfg = store.objects.config
-    before = fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15}, "before")
-    after = fixed_misalignment(store, {0: 0.1, 1: 0.5, 2: 0.16}, "after")
-    assert clusters_to_regenerate(cfg, after, before, delta=0.05) == [1]
-    assert clusters_to_regenerate(cfg, after, before, delta=0.05, clusters=[0]) == [0, 1]
-    assert clusters_to_regenerate(cfg, after, clusters=[2]) == [2]
-    with pytest.raises(ValueError, match="not in the current misalignment"):
-        clusters_to_regenerate(cfg, after, clusters=[9])
+    budget = Budget(kind="rows", amount=30)
+    before = select_texts.fn(corpus, assignments, cluster_stats, fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15}, "before"),
+                             SelectionConfig(gamma=1.0, budget=budget), cfg).selection
+    # Stage I retrained: M(1) moved a lot, M(2) a little; a new draw (another seed) is made
+    after_m = fixed_misalignment(store, {0: 0.1, 1: 0.5, 2: 0.16}, "after")
+    draw = select_texts.fn(corpus, assignments, cluster_stats, after_m, SelectionConfig(gamma=1.0, budget=budget, seed=3), cfg).selection
+    rows = lambda ref: store.get(ref).to_table().to_pylist()  # noqa: E731
+    by_cluster = lambda table, c: [(r["id"], r["text"]) for r in table if r["cluster"] == c]  # noqa: E731
+
+    out = regenerate_selection.fn(draw, RegenerationConfig(delta=0.05), cfg)
+    assert str(out.baseline) == str(before) and out.redo == [1]
+    merged = rows(out.selection)
+    for c in (0, 2):  # unchanged clusters keep the baseline's rows, in its order
+        assert by_cluster(merged, c) == by_cluster(rows(before), c)
+    assert by_cluster(merged, 1) == by_cluster(rows(draw), 1) != by_cluster(rows(before), 1)
+    assert [r["draw"] for r in merged] == list(range(len(merged)))
+    stats = store.get(out.selection).manifest.stats
+    assert stats["regenerated"]["m_before_after"] == {"1": [0.2, 0.5]} and stats["budget"]["spent"] == len(merged)
+    # a rerun finds the same baseline and reuses the merged version; no rule means the draw as it is
+    assert str(regenerate_selection.fn(draw, RegenerationConfig(delta=0.05), cfg).selection) == str(out.selection)
+    assert str(regenerate_selection.fn(draw, RegenerationConfig(), cfg).selection) == str(draw)
+    # by id, against an explicit baseline; a delta nothing exceeds keeps the baseline as it is
+    named = regenerate_selection.fn(draw, RegenerationConfig(clusters=[2], baseline=str(before)), cfg)
+    assert named.redo == [2] and by_cluster(rows(named.selection), 1) == by_cluster(rows(before), 1)
+    assert str(regenerate_selection.fn(draw, RegenerationConfig(delta=0.9, baseline=str(before)), cfg).selection) == str(before)
+    with pytest.raises(ValueError, match=r"regenerate.clusters \[9\] are not clusters"):
+        regenerate_selection.fn(draw, RegenerationConfig(clusters=[9]), cfg)
+    with pytest.raises(ValueError, match="is a 'corpus' artifact, not a selection"):
+        regenerate_selection.fn(draw, RegenerationConfig(clusters=[1], baseline=str(corpus)), cfg)
+
+
+def test_regeneration_without_an_earlier_selection_is_a_clear_error(world):
+    from salad_core.selection.config import RegenerationConfig
+    from tasks.select import regenerate_selection
+
+    store, corpus, assignments, cluster_stats = world
+    cfg = store.objects.config
+    only = select_texts.fn(corpus, assignments, cluster_stats, None, SelectionConfig(gamma=0, budget=Budget(kind="rows", amount=10)), cfg)
+    with pytest.raises(ValueError, match="no earlier selection in the store to keep rows from"):
+        regenerate_selection.fn(only.selection, RegenerationConfig(clusters=[1]), cfg)
 
 
 def toy_tokenizer(text: str) -> list[int]:
@@ -248,21 +284,6 @@ def test_report_is_published_in_a_prefect_run(world, prefect_harness):
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["salad-selection-overview"])))
     assert found and str(report) in found[0].data and "data:image/png;base64," in found[0].data
-
-
-def test_selection_subset_holds_only_the_clusters_to_redo(world):
-    from tasks.select import selection_subset
-
-    store, corpus, assignments, cluster_stats = world
-    cfg = store.objects.config
-    out = select_texts.fn(corpus, assignments, cluster_stats, None, SelectionConfig(gamma=0, budget=Budget(kind="rows", amount=40)), cfg)
-    full = store.get(out.selection).to_table()
-    redo = store.get(selection_subset(out.selection, [1, 7], cfg))
-    assert set(redo.to_table().column("cluster").to_pylist()) == {1}
-    assert redo.num_rows == full.column("cluster").to_pylist().count(1) > 0
-    assert redo.manifest.stats["clusters_without_rows"] == [7]
-    with pytest.raises(ValueError, match="no cluster to regenerate"):
-        selection_subset(out.selection, [], cfg)
 
 
 def test_preflight_cost_refuses_beyond_the_budget_unless_overridden():

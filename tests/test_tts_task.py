@@ -79,7 +79,8 @@ def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local
     ]
     rows = good[:3] + bad[:2] + good[3:6] + bad[2:] + good[6:]
     ref = text_artifact(local_store, rows)
-    out = synthesize(ref, SynthesisConfig(shard_rows=5, ray=POOL), local_store.objects.config)
+    # shard_by_cluster=False: rows keep the input order across clusters (the grouped order is tested below)
+    out = synthesize(ref, SynthesisConfig(shard_rows=5, shard_by_cluster=False, ray=POOL), local_store.objects.config)
 
     speech = read_speech(local_store, out.speech)
     assert [r["id"] for r in speech] == [r["id"] for r in good]  # input order, bad rows left out
@@ -115,16 +116,18 @@ def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local
         raise AssertionError("a reused version must not need Ray")
 
     monkeypatch.setattr("tasks.tts.ray_session", no_ray)
-    again = synthesize(ref, SynthesisConfig(shard_rows=5, ray=POOL.model_copy(update={"n_actors": 1})), local_store.objects.config)
+    again = synthesize(
+        ref, SynthesisConfig(shard_rows=5, shard_by_cluster=False, ray=POOL.model_copy(update={"n_actors": 1})), local_store.objects.config
+    )
     assert again.reused and again.speech == out.speech and again.quarantine == out.quarantine
 
 
 def test_limit_and_seeded_sample_pick_the_same_rows_every_time(ray_address, local_store):
     rows = short_texts(12, sentences=1)
     ref = text_artifact(local_store, rows)
-    first = synthesize(ref, SynthesisConfig(limit=3, ray=POOL), local_store.objects.config)
+    first = synthesize(ref, SynthesisConfig(limit=3, shard_by_cluster=False, ray=POOL), local_store.objects.config)
     assert [r["id"] for r in read_speech(local_store, first.speech)] == [r["id"] for r in rows[:3]]
-    sampled = synthesize(ref, SynthesisConfig(limit=4, sample_seed=7, ray=POOL), local_store.objects.config)
+    sampled = synthesize(ref, SynthesisConfig(limit=4, sample_seed=7, shard_by_cluster=False, ray=POOL), local_store.objects.config)
     ids = [r["id"] for r in read_speech(local_store, sampled.speech)]
     positions = [next(i for i, r in enumerate(rows) if r["id"] == x) for x in ids]
     assert len(ids) == 4 and positions == sorted(positions) and positions != [0, 1, 2, 3]
@@ -141,6 +144,7 @@ def test_killed_run_resumes_with_only_the_missing_shards(ray_address, tmp_path):
     rows = short_texts(40)
     config = SynthesisConfig(
         shard_rows=4,
+        shard_by_cluster=False,
         ray=RayPoolConfig(address=ray_address, n_actors=1, num_cpus_per_actor=0.5, rows_per_call=1, max_in_flight_per_actor=1),
     )
     store = ArtifactStore.open(str(tmp_path / "killed"))
@@ -180,6 +184,38 @@ def test_killed_run_resumes_with_only_the_missing_shards(ray_address, tmp_path):
     for column in ("id", "voice", "audio", "duration_s", "word_timings"):
         assert got.column(column).equals(expected.column(column)), column
     assert store.get(resumed.quarantine).num_rows == 0 and len(store.get(resumed.quarantine).manifest.shards) == 10
+
+
+def test_regenerating_one_cluster_speaks_only_its_shards_and_copies_the_rest(ray_address, local_store):
+    texts = short_texts(14, sentences=1)
+    first_rows = [{**r, "cluster": f"c{i % 3}"} for i, r in enumerate(texts[:9])]  # clusters c0, c1, c2; 3 rows each
+    config = SynthesisConfig(shard_rows=2, ray=POOL)
+    first = synthesize(text_artifact(local_store, first_rows), config, local_store.objects.config)
+    before = local_store.get(first.speech)
+    assert [s.rows for s in before.manifest.shards] == [2, 1, 2, 1, 2, 1]  # grouped: no shard mixes clusters
+    assert before.to_table().column("cluster").to_pylist() == ["c0"] * 3 + ["c1"] * 3 + ["c2"] * 3
+
+    # cluster 1 redrawn (other texts), clusters 0 and 2 unchanged, in another input order
+    redrawn = [{**r, "cluster": "c1"} for r in texts[9:13]]
+    second_rows = [r for r in first_rows if r["cluster"] == "c2"] + redrawn + [r for r in first_rows if r["cluster"] == "c0"]
+    second = synthesize(text_artifact(local_store, second_rows, name="texts_regenerated"), config, local_store.objects.config)
+    after = local_store.get(second.speech)
+    assert second.speech.fingerprint != first.speech.fingerprint and not second.reused
+    # shards 0 (cluster 0: 2 rows), 1 (cluster 0: 1 row), 4, 5 (cluster 2) copied; 2, 3 (cluster 1: 4 rows) spoken
+    assert second.shards_copied == [0, 1, 4, 5] and second.shards_written == [2, 3]
+    assert after.manifest.stats["rows_copied_from_earlier_versions"] == 6 and after.manifest.stats["rows_spoken_this_run"] == 4
+    old, new = before.to_table(), after.to_table()
+    for shard in (0, 1, 4, 5):  # the same rows, audio and timings, byte for byte
+        assert after.read_shard(shard).equals(before.read_shard(shard)), shard
+        assert after.manifest.shards[shard].sha256 == before.manifest.shards[shard].sha256
+    assert new.column("id").to_pylist()[3:7] == [r["id"] for r in redrawn]
+    assert set(old.column("id").to_pylist()) - set(new.column("id").to_pylist()) == {r["id"] for r in first_rows if r["cluster"] == "c1"}
+    # another TTS setting is another shard key: nothing copied
+    other = synthesize(
+        text_artifact(local_store, second_rows, name="texts_regenerated"),
+        config.model_copy(update={"tts": TTSConfig(voices=["en-us+f3"])}), local_store.objects.config,
+    )
+    assert other.shards_copied == [] and len(other.shards_written) == 6
 
 
 def test_input_without_text_column_is_refused_clearly(ray_address, local_store):

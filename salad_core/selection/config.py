@@ -92,3 +92,29 @@ class MisalignmentConfig(BaseModel):
     def content_params(self) -> dict:
         """What changes M(c): everything but where and in what batches it runs."""
         return self.model_dump(mode="json", exclude={"batch_size", "device", "chunk_size"})
+
+
+class RegenerationConfig(BaseModel):
+    """Selective regeneration: which clusters take this run's new draw; every other cluster keeps
+    the rows (and so the committed speech and codes) of a baseline selection.
+
+    Off by default (no cluster named, no delta): the run uses its draw as it is. Typical uses:
+    after Stage I is retrained, `delta: 0.02` redraws only the clusters whose M(c) moved more than
+    that; to give clusters 3 and 7 fresh texts, change `selection.seed` and set `clusters: [3, 7]`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clusters: list[int] = Field(default_factory=list, description="Clusters that take the new draw's rows whatever their M(c).")
+    delta: float | None = Field(
+        default=None, ge=0.0, description="Also the clusters whose M(c) moved by more than this since the baseline's scoring (None: off)."
+    )
+    baseline: str | None = Field(
+        default=None,
+        description="The selection version (selection@<fingerprint>) whose rows the other clusters keep; "
+        "None: the newest selection made by another draw.",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.clusters) or self.delta is not None

@@ -45,13 +45,25 @@ def selected_rows(batches: Iterable[pa.RecordBatch], limit: int | None, chosen: 
             yield row
 
 
-def shard_rows(rows: Iterable[dict[str, Any]], shard_rows: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """Consecutive groups of `shard_rows` rows (the last may be shorter), numbered from 0."""
+def shard_rows(
+    rows: Iterable[dict[str, Any]], shard_rows: int, group: str | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Consecutive groups of `shard_rows` rows (the last may be shorter), numbered from 0; with
+    `group`, a new shard also starts where that column's value changes (rows come grouped)."""
     shard, current = 0, []
     for row in rows:
+        if current and group is not None and row.get(group) != current[-1].get(group):
+            yield shard, current
+            shard, current = shard + 1, []
         current.append(row)
         if len(current) == shard_rows:
             yield shard, current
             shard, current = shard + 1, []
     if current:
         yield shard, current
+
+
+def grouped_rows(rows: Iterable[dict[str, Any]], column: str) -> list[dict[str, Any]]:
+    """Rows ordered by `column` (stable: input order inside a group; missing values last)."""
+    rows = list(rows)
+    return sorted(rows, key=lambda r: (r.get(column) is None, r.get(column) if r.get(column) is not None else 0))
