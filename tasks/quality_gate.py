@@ -125,6 +125,11 @@ class QualityPass(ShardedStage):
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
         return self.judge_shard(self.source.read_shard(shard, self.columns)), None
 
+    def shard_input_digest(self, shard: int) -> str | None:
+        """The speech shard's bytes: a shard copied from an earlier speech version (selective
+        regeneration) is judged once; its verdicts are copied with it (ASR is the costly part)."""
+        return self.source.manifest.shards[shard].sha256
+
     def stats(self) -> dict[str, Any]:
         return {"asr": ASR_NOT_RUN} if not self.config.asr_model_path else {"asr": {"model": self.config.asr_model_path}}
 

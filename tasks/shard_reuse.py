@@ -4,8 +4,8 @@ A new version of an artifact (say `selection_speech` for a selection in which on
 7 were redrawn) has a new fingerprint, so the version-level reuse of the stage base finds
 nothing, yet most of its shards would hold exactly the rows an earlier version already holds.
 A stage that can name what a shard depends on — its input rows' digest — gets a *shard key*:
-a hash of that digest with the stage's name, code version and parameters (not its parents: the
-parents differ, the rows do not). Each committed version records its keys in its manifest stats
+a hash of that digest with the stage's name, code version, parameters and model identities (not
+its parents: the parents differ, the rows do not). Each committed version records its keys in its manifest stats
 (``shard_keys``); a later version looks a key up among the committed versions of the same
 artifact and copies that shard (and its quarantine shard) instead of computing it.
 
@@ -33,7 +33,7 @@ MAX_SOURCE_VERSIONS = 16  # the newest versions searched; older ones are rarely 
 
 def shard_key(spec: StageSpec, input_digest: str) -> str:
     """The identity of one output shard: what the stage is and does, and what it reads."""
-    identity = {"stage": spec.name, "code": spec.code_version, "params": spec.params, "input": input_digest}
+    identity = {"stage": spec.name, "code": spec.code_version, "params": spec.params, "models": spec.models, "input": input_digest}
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()
 
 

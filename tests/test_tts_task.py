@@ -210,6 +210,14 @@ def test_regenerating_one_cluster_speaks_only_its_shards_and_copies_the_rest(ray
         assert after.manifest.shards[shard].sha256 == before.manifest.shards[shard].sha256
     assert new.column("id").to_pylist()[3:7] == [r["id"] for r in redrawn]
     assert set(old.column("id").to_pylist()) - set(new.column("id").to_pylist()) == {r["id"] for r in first_rows if r["cluster"] == "c1"}
+    # the quality gate judges the copied shards once: their verdicts are copied with them
+    from tasks.quality_gate import gate_speech
+    from tasks.quality_gate_config import QualityGateConfig
+
+    gate_speech.fn(first.speech, QualityGateConfig(), local_store.objects.config)
+    regated = gate_speech.fn(second.speech, QualityGateConfig(), local_store.objects.config)
+    quality = local_store.get(regated.quality).manifest
+    assert quality.stats["shards_copied"] == 4 and quality.stats["shards_written_this_run"] == 2
     # another TTS setting is another shard key: nothing copied
     other = synthesize(
         text_artifact(local_store, second_rows, name="texts_regenerated"),
