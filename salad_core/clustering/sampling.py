@@ -17,22 +17,19 @@ hashes (bottom-k), which is also order-free and bounds memory to about 2 × max_
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from salad_core.seeded_hash import seeded_hashes
+
 _TWO_64 = float(2**64)
+FIT_SAMPLE = "fit-sample"  # the purpose the probe and the sampler share with the fit sample (their orders predate the split)
 
 
 def id_hashes(ids: Sequence[str], seed: int) -> np.ndarray:
-    """uint64 per id: the first 8 bytes of blake2b(seed, id), uniform and stable across machines."""
-    salt = f"salad-fit-sample:{seed}:".encode()
-    return np.fromiter(
-        (int.from_bytes(hashlib.blake2b(salt + str(i).encode(), digest_size=8).digest(), "little") for i in ids),
-        dtype=np.uint64,
-        count=len(ids),
-    )
+    """uint64 per id (salad_core.seeded_hash, purpose "fit-sample"), uniform and stable across machines."""
+    return seeded_hashes(ids, seed, FIT_SAMPLE)
 
 
 def in_fit_sample(ids: Sequence[str], fraction: float, seed: int) -> np.ndarray:

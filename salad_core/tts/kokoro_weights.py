@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from kokoro import KModel
 
+from salad_core.seeded_hash import seeded_hash
 from salad_core.tts.kokoro_config import (
     KOKORO_REPO_ID,
     KOKORO_WEIGHTS_FILE,
@@ -145,8 +146,7 @@ def build_random_kmodel(seed: int, frames_per_phoneme: int = TEST_FRAMES_PER_PHO
 
 def random_voice_pack(seed: int, voice: str) -> torch.Tensor:
     """A reproducible stand-in voice [510, 1, 256], different per (seed, voice name)."""
-    digest = hashlib.sha256(f"{seed}\x1f{voice}".encode()).digest()
-    generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "big"))
+    generator = torch.Generator().manual_seed(seeded_hash(voice, seed, "voice-pack") >> 1)  # manual_seed takes < 2**63
     return 0.3 * torch.randn(VOICE_PACK_SHAPE, generator=generator)
 
 

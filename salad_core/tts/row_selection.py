@@ -11,17 +11,18 @@ so a resumed run recomputes exactly the shards that are missing and nothing else
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
 
+from salad_core.seeded_hash import seeded_hash
+
 
 def row_hash(row_id: str, seed: int) -> int:
-    digest = hashlib.sha256(f"{seed}\x1f{row_id}".encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big")
+    """The order rows are sampled in (salad_core.seeded_hash, purpose "row-sample")."""
+    return seeded_hash(row_id, seed, "row-sample")
 
 
 def hashed_sample(ids: Iterable[str], limit: int, seed: int) -> set[int]:

@@ -5,12 +5,13 @@ Usage:
 
 The paper uses one Kokoro voice (`af_heart`) for everything; that is `PAPER_VOICES`, a list of
 one. With several voices the choice must survive re-runs, resumed shards and other processes,
-so it hashes with sha256 rather than Python's per-process salted `hash()`.
+so it uses the project's seeded hash (salad_core.seeded_hash) rather than Python's per-process
+salted `hash()`.
 """
 
 from __future__ import annotations
 
-import hashlib
+from salad_core.seeded_hash import seeded_hash
 
 PAPER_VOICES = ["af_heart"]
 """The single Kokoro voice used for the paper's selected texts and spoken benchmarks."""
@@ -23,5 +24,4 @@ def pick_voice(row_id: str, seed: int, voices: list[str]) -> str:
     """Deterministically assign one of `voices` to a row; uniform over the list."""
     if not voices:
         raise ValueError("pick_voice needs at least one voice")
-    digest = hashlib.sha256(f"{seed}\x1f{row_id}".encode("utf-8")).digest()
-    return voices[int.from_bytes(digest[:8], "big") % len(voices)]
+    return voices[seeded_hash(row_id, seed, "voice") % len(voices)]
