@@ -35,10 +35,10 @@ from salad_core.training.rows import TrainingDataError
 from salad_core.training.trainer import checkpoint_steps
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.checkpoint_store import CHECKPOINT, RunIdentity, SourceRefs
-from tasks.progress import StageProgress
+from tasks.progress import TrainProgress, parse_train_line
 from tasks.publish import in_prefect_run, prefect_key, publish_artifact
 from tasks.scratch import scratch_folder
-from tasks.sharded_stage import stage_logger
+from tasks.sharded_stage import _Heartbeat, stage_logger
 from tasks.train_worker import PLOT, TrainJob
 
 REPO = Path(__file__).resolve().parent.parent
@@ -164,7 +164,9 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
     """Run the launcher to completion, streaming its output; raise with its last lines if it fails."""
     log = log or stage_logger()
     store = ArtifactStore.open(store_config)
-    progress = StageProgress(run.checkpoint_spec(run.config.steps, "final").model_copy(update={"name": "train"}), run.config.steps)
+    spec = run.checkpoint_spec(run.config.steps, "final")
+    progress = TrainProgress(spec.model_copy(update={"name": f"train-stage{run.config.stage}"}), run.config.steps, run.config.stage)
+    heartbeat = _Heartbeat(lambda: log.info("%s", progress.status_line()))
     tail: deque[str] = deque(maxlen=40)
     with scratch_folder("train") as tmp:
         proc = start_training(store_config, run, Path(tmp))
@@ -174,13 +176,18 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
                 tail.append(line)
                 if line.startswith("SALAD_PROGRESS"):
                     progress.advance(int(line.split()[2]))
-                elif any(key in line for key in ("step ", "checkpoint", "eval", "resuming", "metrics", "Error", "error")):
+                    continue
+                if (record := parse_train_line(line)) is not None:
+                    progress.record(record)
+                if any(key in line for key in ("step ", "checkpoint", "eval", "resuming", "metrics", "Error", "error")):
                     log.info("%s", line)
             code = proc.wait()
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
+        finally:
+            heartbeat.stop()
     if code != 0:
         raise RuntimeError(f"training launcher exited with {code} (committed checkpoints are kept; a rerun resumes):\n" + "\n".join(tail))
     progress.finish()
