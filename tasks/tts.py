@@ -26,7 +26,6 @@ with another espeak-ng or other weights would make other audio under the same fi
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,6 +36,7 @@ from prefect import task
 from pydantic import BaseModel, Field
 
 import salad_core.tts
+from salad_core.model_identity import model_entry
 from salad_core.tts import TTSConfig
 from salad_core.tts.factory import make_backend
 from salad_core.tts.flac import encoder_source_files
@@ -52,7 +52,6 @@ from salad_core.tts.rows import (
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.artifact import Artifact
 from storage.code_version import source_hash
-from storage.fingerprint import canonical_json
 from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, ray_session, start_actors
 from tasks.shard_reuse import rows_digest
 from tasks.sharded_stage import ShardResult, ShardedStage, find_committed, stage_logger, stage_version
@@ -78,16 +77,9 @@ class SynthesisOutputs(BaseModel):
     )
 
 
-LOCAL_KEYS = {"local_paths", "device"}  # machine facts, not the model's identity (as for Mimi)
-
-
 def model_identity(info: dict) -> dict[str, str]:
     """The manifest's `models` entry: a readable id plus a hash of everything but machine facts."""
-    portable = {k: v for k, v in info.items() if k not in LOCAL_KEYS}
-    return {
-        "tts": f"{info.get('backend')}:{info.get('model_id')}@{info.get('revision')}",
-        "tts_info_sha256": hashlib.sha256(canonical_json(portable).encode()).hexdigest()[:16],
-    }
+    return model_entry("tts", f"{info.get('backend')}:{info.get('model_id')}@{info.get('revision')}", info)
 
 
 def synthesis_spec(text: ArtifactRef, config: SynthesisConfig, info: dict, keep: list[str]) -> StageSpec:
