@@ -7,6 +7,7 @@
     salad ui status                               # what runs, deployments, schedules, recent runs
     salad ui run regenerate --set ingest.limit=500 --wait   # trigger a deployment (like the UI's Run button)
     salad ui deploy                               # (re)register deployments on $PREFECT_API_URL
+    salad ui reconcile                            # mark Crashed the runs killed processes left Running
     salad ui down                                 # stop worker and server (the database stays)
 
 Until it is part of the ``salad`` command: ``python -m deployments.ui_cli up``. Everything it
@@ -31,7 +32,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from deployments.registry import DEPLOYABLES, load_deployment_settings, register  # noqa: E402
-from deployments.server import DEFAULT_PORT, PrefectServer, pid_alive, start_background, stop_process, tail  # noqa: E402
+from deployments.server import DEFAULT_PORT, PrefectServer, pid_alive, reconcile_runs, start_background, stop_process, tail  # noqa: E402
 from flows.config import apply_override, load_config  # noqa: E402
 
 app = typer.Typer(help="Run the Prefect UI locally with the SALAD deployments.", no_args_is_help=True)
@@ -52,6 +53,7 @@ class UiState(BaseModel):
     api_url: str
     server_pid: int
     runner_pid: int | None = None
+    reconciler_pid: int | None = None
     mode: str = "worker"  # worker | serve
     work_pool: str | None = None
 
@@ -110,6 +112,10 @@ def up(
     state.save()
     env = server.env()
     try:
+        _reconcile_once(server.api_url)  # runs of processes killed since the last `up`
+        reconciler = [sys.executable, "-m", "deployments.ui_cli", "reconcile", "--every", str(RECONCILE_EVERY_S), "--home", str(home)]
+        state.reconciler_pid = start_background(reconciler, env, home / "reconcile.log", cwd=Path.cwd()).pid
+        state.save()
         if serve:
             args = [sys.executable, "-m", "deployments.serve", "--preset", preset]
             args += [a for o in _overrides(overrides, store) for a in ("--set", o)]
@@ -143,7 +149,8 @@ def down(home: Path = HomeOpt) -> None:
     if state is None:
         console.print(f"nothing recorded under {home}")
         return
-    for label, pid in (("worker" if state.mode == "worker" else "serve process", state.runner_pid), ("server", state.server_pid)):
+    runner = "worker" if state.mode == "worker" else "serve process"
+    for label, pid in ((runner, state.runner_pid), ("reconciler", state.reconciler_pid), ("server", state.server_pid)):
         if pid and stop_process(pid):
             console.print(f"stopped the {label} (pid {pid})")
     UiState.path(home).unlink(missing_ok=True)
@@ -178,6 +185,39 @@ def deploy(
     ids = register(cli_config(preset, overrides, store), load_deployment_settings(schedules))
     for name, deployment_id in ids.items():
         console.print(f"{name}: {deployment_id}")
+
+
+RECONCILE_EVERY_S = 10.0
+
+
+@app.command()
+def reconcile(
+    home: Path = HomeOpt,
+    every: float = typer.Option(0.0, "--every", help="Repeat every this many seconds while the server runs (0: once)."),
+) -> None:
+    """Mark Crashed the flow runs whose process is gone and the task runs of ended flow runs.
+
+    Prefect leaves both Running for ever after a kill -9 (of a run, its worker or a `salad run`
+    driver); `salad ui up` starts this with --every, so the UI tells the truth within seconds."""
+    api_url = _api_url(home)
+    if not every:
+        _reconcile_once(api_url)
+        return
+    state = UiState.load(home.resolve())
+    while state is None or pid_alive(state.server_pid):
+        try:
+            _reconcile_once(api_url)
+        except Exception as exc:  # noqa: BLE001 - a busy or restarting server: next round
+            console.print(f"reconciliation failed ({type(exc).__name__}: {exc}); trying again in {every:.0f}s")
+        time.sleep(every)
+
+
+def _reconcile_once(api_url: str) -> None:
+    with _api(api_url):
+        flows, tasks = reconcile_runs()
+    for kind, names in (("flow run", flows), ("task run", tasks)):
+        for name in names:
+            console.print(f"marked {kind} {name} Crashed", soft_wrap=True)
 
 
 @app.command("run")
