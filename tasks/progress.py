@@ -30,6 +30,7 @@ from tasks.publish import in_prefect_run, prefect_key
 ProgressListener = Callable[[str, int, "int | None"], None]  # (stage label, shards done, shards expected)
 _listeners: list[ProgressListener] = []
 TABLE_EVERY_S = 30.0
+UPDATE_EVERY_S = 1.0  # at most one progress API call per stage per second
 # The training workers' log lines (tasks/train_worker.StoreHooks.log), read by the driver from the
 # launcher's output: parsing them leaves the worker's code, and so its checkpoints' version, alone.
 _NUMBER = r"([-+0-9.eE]+|nan|inf)"
@@ -57,13 +58,13 @@ def remove_progress_listener(listener: ProgressListener) -> None:
 
 
 class StageProgress:
-    def __init__(self, spec: StageSpec, expected_shards: int | None, min_interval: float = 1.0, unit: str = "shards"):
+    def __init__(self, spec: StageSpec, expected_shards: int | None, min_interval: float | None = None, unit: str = "shards"):
         self.label = f"{spec.name}@{spec.fingerprint[:8]}"
         self.total = expected_shards
         self.done = 0
         self.rows: int | None = None
         self.unit = unit
-        self.min_interval = min_interval
+        self.min_interval = UPDATE_EVERY_S if min_interval is None else min_interval
         self.started = time.perf_counter()
         self._last_update = 0.0
         self.artifact_id = None
@@ -112,7 +113,7 @@ class TrainProgress(StageProgress):
 
     COLUMNS = ("step", "tokens", "loss", "kl", "nll", "tokens_per_s", "M", "F")
 
-    def __init__(self, spec: StageSpec, steps: int, stage: int, min_interval: float = 1.0):
+    def __init__(self, spec: StageSpec, steps: int, stage: int, min_interval: float | None = None):
         super().__init__(spec, steps, min_interval, unit="steps")
         self.table_key = prefect_key(f"train-stage{stage}-live")
         self.records: list[dict[str, Any]] = []
