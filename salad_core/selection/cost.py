@@ -391,7 +391,8 @@ def paper_plan(cluster: PlanCluster) -> CostEstimate:
         "(Mimi 5.32 GFLOP per audio-s, bge-large 0.604 GFLOP per token) at an assumed share of the datasheet bf16 peak "
         f"(Mimi {ASSUMED_UTILISATION_MIMI:.0%}, bge {ASSUMED_UTILISATION_BGE:.0%}, training and scoring {ASSUMED_UTILISATION:.0%}), "
         "or an estimate (Kokoro 200 audio-s/s per H100). `bench_mimi.py --device cuda`, `bench_tts.py` and "
-        "`bench_embed_cluster.py` on a GPU replace them.",
+        "`bench_embed_cluster.py` on a GPU replace them."
+        + (" The H200 is credited with the H100's compute; its larger, faster memory is not counted." if kind == "h200" else ""),
         "Wall-clock divides device-hours by the devices, assuming linear scaling (measured only up to 2 actors); "
         "the total runs the stages one after another, as the flow does.",
         "Work: 141.6k h natural speech; 1,416 h selected (1%); probe 128 x 32 texts x ~20 s; 9,672,101 documents of ~1,100 "

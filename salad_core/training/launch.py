@@ -160,7 +160,7 @@ def active_slots(hosts: list[Host], cluster: ClusterConfig, num_procs: int) -> d
     chosen_hosts = hosts[: cluster.num_nodes or len(hosts)]
     for h in chosen_hosts:
         if num_procs > h.slots:
-            raise HostfileError(f"hostfile:{h.line}: {h.name} has {h.slots} slot(s), fewer than num_procs={num_procs} processes per node")
+            raise HostfileError(f"{cluster.hostfile}:{h.line}: {h.name} has {h.slots} slot(s), fewer than num_procs={num_procs} processes per node")
     return OrderedDict((h.name, tuple(range(num_procs))) for h in chosen_hosts)
 
 
@@ -177,7 +177,7 @@ def check_multi_node(plan: LaunchPlan, store_uri: str) -> None:
                             "each rank reads the job file there and rank 0 gathers every rank's DeepSpeed engine files from it")
     loopback = [h for h in plan.hosts if h in LOOPBACK]
     if loopback:
-        raise HostfileError(f"hostfile: {loopback[0]} names a different machine on each node; give the first host's network name")
+        raise HostfileError(f"{plan.cluster.hostfile}: {loopback[0]} names a different machine on each node; give the first host's network name")
     if plan.cluster.master_addr in LOOPBACK:
         raise HostfileError(f"cluster.master_addr {plan.cluster.master_addr!r} is a loopback address: the other nodes cannot reach it")
 
