@@ -1,13 +1,17 @@
 """What a data regeneration changed since the previous one: per artifact, reused or a new version, and why.
 
-Each finished regeneration leaves a small run record in the store (``_runs/<lane>/<time>-<run>.json``:
-which version of each artifact it ended with). The next regeneration compares its own versions
-with that record and explains every difference from the two manifests (parameters such as the
-input files with their size and ETag, code version, models, parent versions):
+Each finished regeneration leaves a small run record in the store
+(``_runs/<lane>/<time>-<parameters hash>-<run>.json``: which version of each artifact it ended
+with). The next regeneration *of the same deployment with the same parameters* compares its own
+versions with that record — a manual run with custom parameters gets its own baseline and never
+becomes the cron's — and explains every difference from the two manifests (parameters such as
+the input files with their size and ETag, code version, models, parent versions):
 
-    report = what_changed(store, "regenerate", collect_refs(outputs), started_at)
-    print(report.markdown())
+    report = what_changed(store, "regenerate", collect_refs(outputs), started_at, params=config.model_dump(mode="json"))
+    print(report.markdown())            # each artifact links to its page in the Prefect UI
     save_run_record(store, report.record)
+
+Without ``params``, a call inside a Prefect flow run takes the flow run's parameters.
 
 The record lives beside the data on purpose: the Prefect database can be reset and the next
 regeneration still knows what the previous one produced. (A lane is one deployment; ``_runs`` can
@@ -16,6 +20,7 @@ never clash with an artifact name, which starts with a letter or digit.)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime, timezone
@@ -26,6 +31,7 @@ from pydantic import BaseModel, Field
 from storage import ArtifactNotFound, ArtifactRef, ArtifactStore
 from storage.filesystem import AlreadyExists
 from storage.manifest import Manifest
+from tasks.publish import prefect_key
 
 RUNS_PREFIX = "_runs"
 Status = Literal["unchanged", "new version", "new artifact", "not produced"]
@@ -38,6 +44,7 @@ class RunRecord(BaseModel):
     flow_run_id: str | None = None
     started_at: str
     finished_at: str
+    params_hash: str | None = Field(None, description="hash of the run's parameters: only runs with the same one are compared")
     refs: dict[str, str] = Field(description="artifact name -> fingerprint")
 
 
@@ -66,14 +73,17 @@ class WhatChanged(BaseModel):
         parts = [f"{n} {plural.get(s, s) if n > 1 else s}" for s in ("unchanged", "new version", "new artifact", "not produced") if (n := self.count(s))]
         return f"{self.lane}: " + ", ".join(parts)
 
-    def markdown(self) -> str:
+    def markdown(self, ui_url: str | None = None) -> str:
+        """The report; artifact names link to their page in the Prefect UI at ``ui_url`` (default:
+        Prefect's UI URL setting, else links relative to the UI that shows the report)."""
+        base = (prefect_ui_url() if ui_url is None else ui_url).rstrip("/")
+        same = f"the same parameters (`{self.record.params_hash}`)" if self.record.params_hash else "no parameters recorded"
         if self.previous is None:
-            head = "No earlier regeneration is recorded in this store: every version below is listed as new."
+            head = f"No earlier regeneration of `{self.lane}` with {same} is recorded in this store: every version below is listed as new."
         else:
-            head = (
-                f"Compared with the previous regeneration (flow run `{self.previous.flow_run_id}`, "
-                f"finished {self.previous.finished_at})."
-            )
+            run = self.previous.flow_run_id
+            link = f"[`{run}`]({base}/runs/flow-run/{run})" if run else "`local`"
+            head = f"Compared with the previous regeneration of `{self.lane}` with {same}: flow run {link}, finished {self.previous.finished_at}."
         rows = ["| artifact | change | previous | now | why |", "|---|---|---|---|---|"]
         for c in self.changes:
             change = c.status
@@ -81,9 +91,49 @@ class WhatChanged(BaseModel):
                 change = "unchanged (reused, nothing recomputed)"
             elif c.new and not c.built_now:
                 change += " (existing version reused)"
-            why = "<br>".join(_escape(r) for r in c.reasons) or ("same fingerprint" if c.status == "unchanged" else "")
-            rows.append(f"| `{c.name}` | {change} | {_fp(c.old)} | {_fp(c.new)} | {why} |")
+            why = "<br>".join(wrappable(r) for r in c.reasons) or ("same fingerprint" if c.status == "unchanged" else "")
+            name = f"[{c.name}]({base}/artifacts/key/{prefect_key(c.name)})" if c.new else c.name
+            rows.append(f"| {name} | {change} | {_fp(c.old)} | {_fp(c.new)} | {why} |")
         return "\n".join([f"## What changed: {self.summary()}", "", head, "", *rows])
+
+
+def prefect_ui_url() -> str:
+    try:
+        from prefect.settings import PREFECT_UI_URL
+
+        return PREFECT_UI_URL.value() or ""
+    except Exception:  # noqa: BLE001 - a report without absolute links is still a report
+        return ""
+
+
+def wrappable(reason: str, run: int = 24) -> str:
+    """A reason as plain table text that a browser can wrap anywhere it must: no code spans (they do
+    not wrap), and a break opportunity after separators and inside any long unbroken run (paths,
+    JSON, code versions) — the column wraps instead of clipping the table."""
+    text = _escape(reason.replace("`", ""))
+    text = re.sub(r"([/,_+@:=.;])(?=\S)", "\\1\u200b", text)
+    return re.sub(rf"[^\s\u200b]{{{run}}}(?=[^\s\u200b])", lambda m: m.group(0) + "\u200b", text)
+
+
+def params_hash(params: dict[str, Any] | None) -> str | None:
+    if params is None:
+        return None
+    text = json.dumps(params, sort_keys=True, default=_plain_json, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _plain_json(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+
+
+def run_parameters() -> dict[str, Any] | None:
+    """The parameters of the Prefect flow run this is called in, or None outside one."""
+    try:
+        from prefect.runtime import flow_run
+
+        return dict(flow_run.parameters) if flow_run.get_id() else None
+    except Exception:  # noqa: BLE001 - outside Prefect
+        return None
 
 
 def collect_refs(value: Any) -> dict[str, ArtifactRef]:
@@ -126,14 +176,21 @@ def lane_key(lane: str) -> str:
     return re.sub(r"[^a-z0-9_.-]+", "-", lane.lower()).strip("-") or "default"
 
 
-def previous_record(store: ArtifactStore, lane: str) -> RunRecord | None:
-    keys = store.objects.glob(f"{RUNS_PREFIX}/{lane_key(lane)}/*.json")
+def previous_record(store: ArtifactStore, lane: str, params: str | None = None) -> RunRecord | None:
+    """The newest record of this lane with this parameters hash (``params``; None: records without one)."""
+    keys = [k for k in store.objects.glob(f"{RUNS_PREFIX}/{lane_key(lane)}/*.json") if _hash_in_key(k) == params]
     return RunRecord.model_validate(store.objects.read_json(keys[-1])) if keys else None
+
+
+def _hash_in_key(key: str) -> str | None:
+    parts = key.rsplit("/", 1)[-1].split("-", 2)  # <stamp>-<hash>-<run>.json, or the older <stamp>-<run>.json
+    return parts[1] if len(parts) == 3 and re.fullmatch(r"[0-9a-f]{12}", parts[1]) else None
 
 
 def save_run_record(store: ArtifactStore, record: RunRecord) -> str:
     stamp = record.finished_at.replace(":", "").replace("-", "").replace("+0000", "Z")
-    key = f"{RUNS_PREFIX}/{lane_key(record.lane)}/{stamp}-{record.flow_run_id or 'local'}.json"
+    middle = f"{record.params_hash}-" if record.params_hash else ""
+    key = f"{RUNS_PREFIX}/{lane_key(record.lane)}/{stamp}-{middle}{record.flow_run_id or 'local'}.json"
     try:
         store.objects.create_json_if_absent(key, record.model_dump(mode="json"))
     except AlreadyExists:
@@ -146,9 +203,16 @@ def now_utc() -> str:
 
 
 def what_changed(
-    store: ArtifactStore, lane: str, refs: dict[str, ArtifactRef], started_at: str, flow_run_id: str | None = None
+    store: ArtifactStore,
+    lane: str,
+    refs: dict[str, ArtifactRef],
+    started_at: str,
+    flow_run_id: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> WhatChanged:
-    previous = previous_record(store, lane)
+    """Compare ``refs`` with the previous run of ``lane`` (the deployment) with the same ``params``."""
+    params_key = params_hash(params if params is not None else run_parameters())
+    previous = previous_record(store, lane, params_key)
     old_refs = previous.refs if previous else {}
     started = datetime.fromisoformat(started_at)
     changes = []
@@ -167,7 +231,8 @@ def what_changed(
     for name in sorted(set(old_refs) - set(refs)):
         changes.append(Change(name=name, status="not produced", old=old_refs[name]))
     record = RunRecord(
-        lane=lane, flow_run_id=flow_run_id, started_at=started_at, finished_at=now_utc(), refs={n: r.fingerprint for n, r in refs.items()}
+        lane=lane, flow_run_id=flow_run_id, started_at=started_at, finished_at=now_utc(), params_hash=params_key,
+        refs={n: r.fingerprint for n, r in refs.items()},
     )
     return WhatChanged(lane=lane, previous=previous, record=record, changes=changes)
 

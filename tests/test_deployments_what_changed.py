@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pyarrow as pa
 import pytest
 from pydantic import BaseModel
 
-from deployments.what_changed import collect_refs, now_utc, previous_record, save_run_record, what_changed, with_upstream
+from deployments.what_changed import (
+    collect_refs,
+    now_utc,
+    params_hash,
+    previous_record,
+    save_run_record,
+    what_changed,
+    with_upstream,
+    wrappable,
+)
 from storage import ArtifactRef, ArtifactStore, StageSpec
 
 
@@ -28,8 +38,9 @@ def store(tmp_path) -> ArtifactStore:
     return ArtifactStore.open(str(tmp_path / "store"))
 
 
-def regenerate(store: ArtifactStore, refs: list[ArtifactRef], started_at: str | None = None, run: str = "r"):
-    report = what_changed(store, "nightly", {r.name: r for r in refs}, started_at or now_utc(), flow_run_id=run)
+def regenerate(store: ArtifactStore, refs: list[ArtifactRef], started_at: str | None = None, run: str = "r", lane: str = "nightly",
+               params: dict | None = None):
+    report = what_changed(store, lane, {r.name: r for r in refs}, started_at or now_utc(), flow_run_id=run, params=params)
     save_run_record(store, report.record)
     return report
 
@@ -57,8 +68,9 @@ def test_first_run_then_unchanged_then_a_new_snapshot(store):
     assert (changes["corpus"].old, changes["corpus"].new) == (corpus.fingerprint, new_corpus.fingerprint)
     assert changes["corpus"].reasons == ["parameter `inputs`: 1 → 2 file(s): 1 added (b.parquet)"]
     assert changes["tokenizer"].reasons == [f"input `corpus`: `{corpus.fingerprint[:12]}` → `{new_corpus.fingerprint[:12]}`"]
-    table = third.markdown()
-    assert f"| `corpus` | new version | `{corpus.fingerprint[:12]}` | `{new_corpus.fingerprint[:12]}` |" in table
+    table = third.markdown(ui_url="http://ui:4200/")
+    assert f"| [corpus](http://ui:4200/artifacts/key/salad-corpus) | new version | `{corpus.fingerprint[:12]}` | `{new_corpus.fingerprint[:12]}` |" in table
+    assert "flow run [`run-2`](http://ui:4200/runs/flow-run/run-2)" in table
 
 
 def test_code_models_changed_files_and_artifacts_no_longer_made(store):
@@ -124,3 +136,49 @@ def test_intermediate_artifacts_come_from_the_lineage(store):
         "teacher": teacher,
         "tokenizer": ArtifactRef(name="tokenizer", fingerprint=tokenizer.fingerprint),
     }
+
+
+def test_a_custom_run_does_not_become_the_crons_baseline(store):
+    cron, custom = {"config": {"ingest": {"limit": 500}}}, {"config": {"ingest": {"limit": 20}}}
+    corpus = commit(store, "corpus", {"limit": 500})
+    regenerate(store, [corpus], run="cron-1", lane="regenerate", params=cron)
+    small = commit(store, "corpus", {"limit": 20})
+    manual = regenerate(store, [small], run="manual-1", lane="regenerate", params=custom)
+    assert manual.previous is None and "No earlier regeneration of `regenerate` with the same parameters" in manual.markdown()
+
+    again = regenerate(store, [corpus], run="cron-2", lane="regenerate", params=cron)
+    assert again.previous.flow_run_id == "cron-1" and [c.status for c in again.changes] == ["unchanged"]
+    assert again.record.params_hash == params_hash(cron) != params_hash(custom)
+    assert f"with the same parameters (`{params_hash(cron)}`)" in again.markdown()
+    assert previous_record(store, "regenerate", params_hash(custom)).flow_run_id == "manual-1"
+    assert previous_record(store, "other", params_hash(cron)) is None
+    assert params_hash({"b": 1, "a": {"y": 2, "x": 1}}) == params_hash({"a": {"x": 1, "y": 2}, "b": 1})
+
+
+def test_the_why_column_can_wrap_everywhere(store):
+    long_code = "embed-3+" + "0123456789abcdef" * 4
+    old = commit(store, "embeddings", {"model": {"path": "/models/" + "x" * 70 + "/bge-large-en-v1.5"}}, code="embed-2")
+    regenerate(store, [old], run="run-1")
+    new = commit(store, "embeddings", {"model": {"path": "/models/y/bge-large-en-v1.5"}}, code=long_code)
+    report = regenerate(store, [new], run="run-2")
+    why = report.markdown(ui_url="").splitlines()[-1].split(" | ")[-1].removesuffix(" |")
+    assert "`" not in why and why.count("<br>") == 1  # two reasons, plain text: code spans do not wrap
+    assert max(len(w) for w in re.split(r"[\s\u200b]|<br>", why)) <= 24  # no unbreakable run wider than ~24 chars
+    assert why.replace("\u200b", "").replace("<br>", "\n") == "\n".join(r.replace("`", "") for r in report.changes[0].reasons)
+    assert wrappable("a|b") == "a\\|b"  # a pipe cannot end the cell early
+    assert "(/artifacts/key/salad-embeddings)" in report.markdown(ui_url="")  # relative to the UI that shows it
+
+
+def test_in_a_flow_run_the_parameters_come_from_the_run(store, prefect_harness):
+    from prefect import flow
+
+    corpus = commit(store, "corpus", {})
+
+    @flow
+    def regen(limit: int) -> str | None:
+        report = what_changed(store, "regenerate", {"corpus": corpus}, now_utc(), flow_run_id="x")
+        save_run_record(store, report.record)
+        return report.record.params_hash
+
+    assert regen(5) == params_hash({"limit": 5}) and regen(7) == params_hash({"limit": 7})
+    assert previous_record(store, "regenerate", params_hash({"limit": 5})) is not None
