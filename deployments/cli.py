@@ -123,6 +123,26 @@ def _run_flow(flow_name: str, cfg) -> dict:
     return result.model_dump(mode="json") if isinstance(result, BaseModel) else {"result": result}
 
 
+@app.command("stage")
+def stage_command(
+    name: str = typer.Argument(..., help="ingest | embed | cluster | tokenizer | teacher | stage1_texts | probe_texts"),
+    parents: Optional[list[str]] = typer.Option(None, "--parent", help="A parent version NAME@FINGERPRINT (repeatable; newest when left out)."),
+    preset: str = PresetOpt,
+    overrides: Optional[list[str]] = SetOpt,
+    store: Optional[str] = StoreOpt,
+) -> None:
+    """Run one stage on given parent versions, e.g. salad stage cluster --set cluster.k=8 (flows/stage_flow.py)."""
+    from deployments.registry import deployable
+    from flows.stage_flow import STAGES
+
+    if name not in STAGES:
+        raise typer.BadParameter(f"unknown stage {name!r}; known: {', '.join(STAGES)}")
+    cfg = _config(preset, overrides, store)
+    with shard_progress_bar():
+        result = deployable("stage").load_flow()(name, {p.split("@", 1)[0]: p for p in parents or []}, cfg)
+    console.print_json(result.model_dump_json())
+
+
 @app.command()
 def demo(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store: Optional[str] = StoreOpt) -> None:
     """The whole SALAD method on the embedded default, then what it stored and the evaluation table."""

@@ -64,6 +64,11 @@ DEPLOYABLES: tuple[Deployable, ...] = (
     Deployable("tts", "flows.tts_flow.tts_flow", "Synthesise and gate speech for a seeded sample of the corpus (Ray actor pool)."),
     Deployable("natural-speech", "flows.speech_flow.speech_flow", "Natural speech (folder + TSV, LibriHeavy, Emilia) → utterances → Mimi codes."),
     Deployable(
+        "stage",
+        "flows.stage_flow.stage_flow",
+        "One stage on given parent versions (e.g. cluster with another K): stage name, parents NAME@FINGERPRINT, the stage's section of config.",
+    ),
+    Deployable(
         "regenerate",
         "deployments.regenerate.regenerate_flow",
         "Data regeneration: the pipeline on schedule, skipping unchanged inputs by fingerprint, with a what-changed report.",

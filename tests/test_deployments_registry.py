@@ -24,7 +24,7 @@ def test_every_deployable_flow_imports_and_has_one_name():
     names = [d.name for d in DEPLOYABLES]
     flows = [d.load_flow().name for d in DEPLOYABLES]
     assert len(set(names)) == len(names) and len(set(flows)) == len(flows)
-    assert {"pipeline", "ingest", "regenerate"} <= set(names)
+    assert {"salad", "pipeline", "ingest", "tts", "natural-speech", "stage", "regenerate"} <= set(names)
 
 
 def test_default_parameters_come_from_the_config_by_parameter_name(tmp_path):
