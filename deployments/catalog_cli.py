@@ -16,6 +16,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from storage import ArtifactStore, StoreConfig
@@ -38,12 +39,11 @@ def catalog_list(
             print(json.dumps(row))
         return
     table = Table(title=f"{len(rows)} artifact(s) in {s.uri}, {sum(bool(r['stale']) for r in rows)} stale")
-    for col in ("artifact", "latest", "versions", "rows", "bytes", "created", "flow run", "stale", "why stale"):
-        table.add_column(col, no_wrap=col in ("artifact", "latest", "created"), overflow="fold")
+    columns = ("artifact", "stale", "latest", "versions", "rows", "size", "created", "flow run", "why stale")
+    for col in columns:
+        table.add_column(col, no_wrap=col in ("latest", "created"), overflow="fold")
     for r in rows:
-        table.add_row(*(f"{r[c]:,}" if c in ("rows", "bytes") else str(r[c]) for c in
-                        ("artifact", "latest", "versions", "rows", "bytes", "created", "flow run", "stale", "why stale")),
-                      style="yellow" if r["stale"] else None)
+        table.add_row(*(f"{r[c]:,}" if c == "rows" else escape(str(r[c])) for c in columns), style="yellow" if r["stale"] else None)
     Console(width=max(Console().width, 180)).print(table)
 
 

@@ -82,19 +82,29 @@ class WhatChanged(BaseModel):
             head = f"No earlier regeneration of `{self.lane}` with {same} is recorded in this store: every version below is listed as new."
         else:
             run = self.previous.flow_run_id
-            link = f"[`{run}`]({base}/runs/flow-run/{run})" if run else "`local`"
+            link = f"[{run}]({base}/runs/flow-run/{run})" if run else "`local`"
             head = f"Compared with the previous regeneration of `{self.lane}` with {same}: flow run {link}, finished {self.previous.finished_at}."
         rows = ["| artifact | change | previous | now | why |", "|---|---|---|---|---|"]
+        details = []
         for c in self.changes:
             change = c.status
             if c.status == "unchanged":
                 change = "unchanged (reused, nothing recomputed)"
             elif c.new and not c.built_now:
                 change += " (existing version reused)"
-            why = "<br>".join(wrappable(r) for r in c.reasons) or ("same fingerprint" if c.status == "unchanged" else "")
+            why = "<br>".join(_escape(_headline(r)) for r in c.reasons) or ("same fingerprint" if c.status == "unchanged" else "")
             name = f"[{c.name}]({base}/artifacts/key/{prefect_key(c.name)})" if c.new else c.name
             rows.append(f"| {name} | {change} | {_fp(c.old)} | {_fp(c.new)} | {why} |")
-        return "\n".join([f"## What changed: {self.summary()}", "", head, "", *rows])
+            if c.reasons:
+                details += [f"- **{c.name}**", *(f"  - {wrappable(r)}" for r in c.reasons)]
+        why_section = ["", "**Why, in full**", "", *details] if details else []
+        return "\n".join([f"## What changed: {self.summary()}", "", head, "", *rows, *why_section])
+
+
+def _headline(reason: str) -> str:
+    """What changed, without the values: `parameter inputs`, `code`, `input corpus` — short enough
+    for a table cell, which the Prefect UI does not wrap; the values follow the table."""
+    return reason.split(":", 1)[0].replace("`", "")
 
 
 def prefect_ui_url() -> str:
@@ -107,9 +117,9 @@ def prefect_ui_url() -> str:
 
 
 def wrappable(reason: str, run: int = 24) -> str:
-    """A reason as plain table text that a browser can wrap anywhere it must: no code spans (they do
-    not wrap), and a break opportunity after separators and inside any long unbroken run (paths,
-    JSON, code versions) — the column wraps instead of clipping the table."""
+    """A reason as plain text a browser can wrap anywhere it must: no code spans (they do not wrap),
+    and a break opportunity after separators and inside any long unbroken run (paths, JSON, code
+    versions), so a long value wraps instead of running off the page."""
     text = _escape(reason.replace("`", ""))
     text = re.sub(r"([/,_+@:=.;])(?=\S)", "\\1\u200b", text)
     return re.sub(rf"[^\s\u200b]{{{run}}}(?=[^\s\u200b])", lambda m: m.group(0) + "\u200b", text)

@@ -42,7 +42,8 @@ class CatalogEntry(BaseModel):
     num_bytes: int
     created_at: str
     code_version: str
-    flow_run: str | None = Field(None, description="the Prefect flow run that committed it: name (id)")
+    flow_run: str | None = Field(None, description="name of the Prefect flow run that committed it")
+    flow_run_id: str | None = None
     stale: bool = False
     why_stale: list[str] = Field(default_factory=list)
 
@@ -76,29 +77,37 @@ def catalog(manifests: list[Manifest]) -> list[CatalogEntry]:
 
     entries = []
     for (name, parents, kind), m in sorted(newest.items(), key=lambda item: (item[0][0], item[1].created_at)):
-        run = m.run_context.get("flow_run_name")
-        run_id = m.run_context.get("flow_run_id")
         role = ", ".join(filter(None, [kind, _extra_parents(name, parents, newest)]))
         entries.append(CatalogEntry(
             name=name, role=role, fingerprint=m.fingerprint, versions=len(by_slot[(name, parents, kind)]), num_rows=m.num_rows,
-            num_bytes=m.num_bytes, created_at=m.created_at, code_version=m.code_version, flow_run=f"{run} ({run_id})" if run_id else None,
+            num_bytes=m.num_bytes, created_at=m.created_at, code_version=m.code_version,
+            flow_run=m.run_context.get("flow_run_name"), flow_run_id=m.run_context.get("flow_run_id"),
             stale=bool(why(m)), why_stale=why(m),
         ))
     return entries
 
 
 def _extra_parents(name: str, parents: tuple[str, ...], slots: dict) -> str:
-    """'also from X, Y': the parents this slot has that the name's other slots lack ('' for one slot)."""
+    """'also from X +2': the parents this slot has that the name's other slots lack ('' for one slot)."""
     others = [set(p) for (n, p, _) in slots if n == name]
-    extra = sorted(set(parents) - set.intersection(*others)) if len(others) > 1 else []
-    return f"also from {', '.join(extra)}" if extra else ""
+    extra = sorted(set(parents) - set.intersection(*others), key=lambda p: (p != name, p)) if len(others) > 1 else []
+    return f"also from {extra[0]}" + (f" +{len(extra) - 1}" if len(extra) > 1 else "") if extra else ""
 
 
 def catalog_rows(manifests: list[Manifest]) -> list[dict]:
-    """The catalog as flat rows (a Prefect table artifact, ``salad artifacts list --stale --json``)."""
+    """The catalog as flat rows, narrow columns first (a Prefect table artifact, ``--json``)."""
     return [
-        {"artifact": e.name + (f" [{e.role}]" if e.role else ""), "latest": e.fingerprint, "versions": e.versions, "rows": e.num_rows, "bytes": e.num_bytes,
-         "created": e.created_at[:19], "flow run": e.flow_run or "", "stale": "STALE" if e.stale else "",
-         "why stale": "; ".join(e.why_stale)}
+        {"artifact": e.name + (f" [{e.role}]" if e.role else ""), "stale": "STALE" if e.stale else "", "latest": e.fingerprint[:12],
+         "versions": e.versions, "rows": e.num_rows, "size": _size(e.num_bytes), "created": e.created_at[:16].replace("T", " "),
+         "flow run": e.flow_run or "", "why stale": "; ".join(e.why_stale), "fingerprint": e.fingerprint,
+         "bytes": e.num_bytes, "flow run id": e.flow_run_id or ""}
         for e in catalog(manifests)
     ]
+
+
+def _size(num_bytes: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if num_bytes < 1000 or unit == "GB":
+            return f"{num_bytes:,.0f} {unit}" if unit == "B" else f"{num_bytes:,.1f} {unit}"
+        num_bytes /= 1000
+    return ""

@@ -34,7 +34,7 @@ def test_children_of_the_newest_parent_are_not_stale(store):
     found = entries(store)
     assert [e.stale for e in found.values()] == [False, False, False]
     assert found["corpus"].num_rows == 5 and found["corpus"].versions == 1 and found["corpus"].num_bytes > 0
-    assert found["embeddings"].flow_run == "brave-otter (f-1)" and found["embeddings"].fingerprint == embeddings.fingerprint
+    assert (found["embeddings"].flow_run, found["embeddings"].flow_run_id) == ("brave-otter", "f-1") and found["embeddings"].fingerprint == embeddings.fingerprint
 
 
 def test_a_newer_parent_version_makes_the_child_and_its_descendants_stale(store):
@@ -65,10 +65,10 @@ def test_versions_that_coexist_by_design_do_not_make_each_other_stale(store):
     found = catalog(store.all_manifests())
     assert not any(e.stale for e in found), [(e.name, e.why_stale) for e in found]
     roles = sorted((e.name, e.role) for e in found if e.name == "checkpoint")
-    assert roles == [("checkpoint", "final"), ("checkpoint", "final, also from checkpoint, misalignment"), ("checkpoint", "pre_decay")]
-    assert next(e for e in found if "misalignment" in e.role).fingerprint == stage2.fingerprint
+    assert roles == [("checkpoint", "final"), ("checkpoint", "final, also from checkpoint +1"), ("checkpoint", "pre_decay")]
+    assert next(e for e in found if "also from" in e.role).fingerprint == stage2.fingerprint
 
     commit(store, "checkpoint", {"kind": "pre_decay", "lr": 2}, [data])  # the pre-decay slot moves on
     stale = {(e.name, e.role): e.why_stale for e in catalog(store.all_manifests()) if e.stale}
-    assert set(stale) == {("misalignment", ""), ("checkpoint", "final, also from checkpoint, misalignment")}
+    assert set(stale) == {("misalignment", ""), ("checkpoint", "final, also from checkpoint +1")}
     assert stale[("misalignment", "")][0].startswith(f"parent checkpoint: built from {pre_decay.fingerprint[:12]}")
