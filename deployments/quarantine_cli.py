@@ -3,9 +3,11 @@
     salad quarantine list                         # newest version of every *_quarantine artifact
     salad quarantine list --stage corpus --all-versions --json
 
-Each stage keeps its own quarantine columns (the corpus quarantine keeps the whole FineWeb row so
-it can be fixed and re-ingested); this view reads them all into one shape: artifact, version,
+Each stage may keep more columns (the corpus quarantine keeps the whole FineWeb row so it can be
+fixed and re-ingested) after the shared ones; this view reads them all in one shape: artifact, version,
 stage (the artifact the rows were kept out of), id, reason, error, excerpt of the text or source.
+Every stage writes that record (salad_core.records.quarantine) as its first columns; versions
+written before it are mapped into it here.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from __future__ import annotations
 import json
 from typing import Optional
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from salad_core.records.quarantine import CORE_NAMES, EXCERPT_CHARS
 from storage import ArtifactStore, StoreConfig
 
 QUARANTINE_SUFFIXES = ("_gate_quarantine", "_quarantine")
-EXCERPT_COLUMNS = ("text", "source", "source_file", "file_path", "url")
+LEGACY_EXCERPT_COLUMNS = ("text", "source", "row")  # versions written before the one record shape
 app = typer.Typer(help="Rows kept out of artifacts, with their reasons.", no_args_is_help=True)
 
 
@@ -31,29 +35,31 @@ def stage_of(name: str) -> str:
     return name
 
 
+def core_view(lazy: pl.LazyFrame, name: str, fingerprint: str) -> pl.LazyFrame:
+    """The core record of one quarantine version; a version made before the shape existed gets
+    its stage from its name and its excerpt from its text/source column."""
+    columns = lazy.collect_schema().names()
+    fill = {c: pl.lit(None, pl.String) for c in CORE_NAMES if c not in columns}
+    if "stage" in fill:
+        fill["stage"] = pl.lit(stage_of(name))
+    if "excerpt" in fill:
+        legacy = next((c for c in LEGACY_EXCERPT_COLUMNS if c in columns), None)
+        fill["excerpt"] = pl.col(legacy).cast(pl.String).str.slice(0, EXCERPT_CHARS) if legacy else pl.lit(None, pl.String)
+    return lazy.with_columns(**fill).select(
+        pl.lit(name).alias("artifact"), pl.lit(fingerprint).alias("version"), *[pl.col(c).cast(pl.String) for c in CORE_NAMES]
+    )
+
+
 def quarantine_records(store: ArtifactStore, stage: str | None = None, all_versions: bool = False) -> list[dict]:
-    records = []
+    """Every quarantined row of the store in the one record shape: a single query over all versions."""
+    views = []
     for name in store.names():
         if not name.endswith("_quarantine") or (stage and not stage_of(name).startswith(stage)):
             continue
         versions = store.versions(name)
         for manifest in versions if all_versions else versions[:1]:
-            table = store.get(f"{name}@{manifest.fingerprint}").to_table()
-            excerpt_col = next((c for c in EXCERPT_COLUMNS if c in table.column_names), None)
-            for row in table.to_pylist():
-                excerpt = row.get(excerpt_col) if excerpt_col else None
-                records.append(
-                    {
-                        "artifact": name,
-                        "version": manifest.fingerprint,
-                        "stage": stage_of(name),
-                        "id": row.get("id"),
-                        "reason": row.get("reason"),
-                        "error": row.get("error"),
-                        "excerpt": (str(excerpt)[:80] if excerpt is not None else None),
-                    }
-                )
-    return records
+            views.append(core_view(store.get(f"{name}@{manifest.fingerprint}").lazy(), name, manifest.fingerprint))
+    return pl.concat(views).collect().to_dicts() if views else []
 
 
 @app.command("list")

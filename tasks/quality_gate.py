@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from prefect import task
 from pydantic import BaseModel, Field
 
+from salad_core.records.quarantine import quarantine_row, quarantine_schema
 from salad_core.tts.asr import model_files_sha256
 from salad_core.tts.flac import decode_flac
 from salad_core.tts.quality import character_error_rate, judge_audio
@@ -212,11 +213,10 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
 
     quarantine_rows = store.get(quality_ref).to_table(columns=["id", "text", *([CLUSTER] if has_cluster else [])]).to_pylist()
     quarantine = pa.Table.from_pylist(
-        [{**row, "reason": reasons_per_row[i], "error": None} for i, row in enumerate(quarantine_rows) if not keep[i]],
-        schema=pa.schema(
-            [pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("reason", pa.string()),
-             pa.field("error", pa.string()), *([verdicts.schema.field(CLUSTER)] if has_cluster else [])]
-        ),
+        [quarantine_row(row["id"], specs["quarantine"].name, reasons_per_row[i], excerpt_of=row["text"],
+                        **({CLUSTER: row[CLUSTER]} if has_cluster else {}))
+         for i, row in enumerate(quarantine_rows) if not keep[i]],
+        schema=quarantine_schema([verdicts.schema.field(CLUSTER)] if has_cluster else []),
     )
     quarantine_ref = write_table_artifact(store, specs["quarantine"], quarantine, stats)  # committed before the pass list
     stats["quarantine"] = str(quarantine_ref)

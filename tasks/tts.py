@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 import salad_core.tts
 from salad_core.model_identity import model_entry
+from salad_core.records.quarantine import quarantine_schema
 from salad_core.tts import TTSConfig
 from salad_core.tts.factory import make_backend
 from salad_core.tts.flac import encoder_source_files
@@ -46,7 +47,6 @@ from salad_core.tts.rows import (
     HUNG_WORKER_REASON,
     RowSynthesizer,
     quarantine_record,
-    quarantine_schema,
     speech_schema,
 )
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
@@ -196,6 +196,8 @@ class SynthesisStage(ShardedStage):
         spoken, failed = [], []
         for record in records:
             (spoken if record.pop("ok") else failed).append(record)
+        for record in failed:
+            record["stage"] = self.spec.name
         self.shards_written.append(shard)
         self.rows_spoken += len(spoken)
         self.rows_quarantined += len(failed)

@@ -99,7 +99,8 @@ def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local
     assert quarantine["bad-empty"]["reason"] == "empty text"
     assert quarantine["bad-punct"]["reason"] == "no letters: only punctuation, digits or symbols"
     assert quarantine["bad-huge"]["reason"] == "too long: 50000 characters, the limit is 5000"
-    assert quarantine["bad-huge"]["text"].endswith("… [50000 characters]") and len(quarantine["bad-huge"]["text"]) < 250
+    assert quarantine["bad-huge"]["excerpt"].endswith("… [50000 characters]") and len(quarantine["bad-huge"]["excerpt"]) < 250
+    assert {r["stage"] for r in quarantine.values()} == {"synthetic_speech"}
     assert quarantine["bad-script"]["reason"].startswith("script not speakable by this voice")
     assert quarantine["bad-null"]["reason"] == "not a string (got NoneType)"
     assert set(quarantine) == {r["id"] for r in bad}

@@ -25,10 +25,12 @@ from salad_core.corpus.bundled import iter_bundled_batches
 from salad_core.corpus.fineweb_reader import SourceFile, iter_fineweb_batches
 from salad_core.corpus.fineweb_schema import FINEWEB_SCHEMA
 from salad_core.corpus.ingest_config import IngestConfig
-from salad_core.corpus.row_checks import QUARANTINE_EXTRA, RowChecker
+from salad_core.corpus.row_checks import RowChecker
 from salad_core.corpus.text_checks import MOJIBAKE_DETECTOR
+from salad_core.records.quarantine import quarantine_schema
 
-QUARANTINE_SCHEMA = pa.schema(list(FINEWEB_SCHEMA) + [pa.field(n, t) for n, t in QUARANTINE_EXTRA])
+# the one quarantine record, then the whole FineWeb row (to fix and re-ingest) and its file
+QUARANTINE_SCHEMA = quarantine_schema([f for f in FINEWEB_SCHEMA if f.name != "id"] + [pa.field("source_file", pa.string())])
 BUNDLED_SOURCE = "bundled://salad/v1"
 log = logging.getLogger("salad.ingest")
 

@@ -25,8 +25,9 @@ import pyarrow.compute as pc
 
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.corpus.text_checks import control_character_problem, find_mojibake
+from salad_core.records.quarantine import CORE_NAMES, quarantine_row
 
-QUARANTINE_EXTRA = [("reason", pa.string()), ("source_file", pa.string())]
+CORPUS_STAGE = "corpus"
 INT_SCORE_RANGE = (0, 5)
 REPAIRED_IDS_KEPT = 20  # ids of repaired rows listed in stats (the count is always complete)
 
@@ -77,10 +78,7 @@ class RowChecker:
         bad = pa.array([p is not None for p in problems])
         found = [p for p in problems if p is not None]
         self.quarantined.update(p.kind for p in found)
-        quarantine = pa.Table.from_batches([batch.filter(bad)], schema=batch.schema)
-        quarantine = quarantine.append_column("reason", pa.array([p.reason for p in found], pa.string())).append_column(
-            "source_file", pa.array([source_file] * len(found), pa.string())
-        )
+        quarantine = quarantine_table(pa.Table.from_batches([batch.filter(bad)], schema=batch.schema), [p.reason for p in found], source_file)
         valid = batch.filter(pc.invert(bad))
         kept = valid.filter(self._filter_mask(valid)) if valid.num_rows else valid
         return pa.Table.from_batches([kept], schema=batch.schema), quarantine
@@ -165,3 +163,16 @@ class RowChecker:
             self.filtered[reason] += pc.sum(newly).as_py() or 0
             keep = pc.and_(keep, pc.invert(drop))
         return keep
+
+
+def quarantine_table(rows: pa.Table, reasons: list[str], source_file: str) -> pa.Table:
+    """The quarantine record (salad_core.records.quarantine) of bad FineWeb rows: the core columns,
+    then the whole row (so a fixed row can be re-ingested) and the file it came from."""
+    texts = rows.column("text").to_pylist() if rows.num_rows else []
+    core = [quarantine_row(i, CORPUS_STAGE, r, excerpt_of=t) for i, r, t in zip(rows.column("id").to_pylist(), reasons, texts)]
+    columns = {name: pa.array([c[name] for c in core], pa.string()) for name in CORE_NAMES}
+    for name in rows.column_names:
+        if name != "id":
+            columns[name] = rows.column(name)
+    columns["source_file"] = pa.array([source_file] * rows.num_rows, pa.string())
+    return pa.table(columns)

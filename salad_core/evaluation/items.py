@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from salad_core.records.quarantine import quarantine_row, quarantine_schema
+
 ITEM_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -32,9 +34,8 @@ ITEM_SCHEMA = pa.schema(
         ("topic", pa.string()),
     ]
 )
-QUARANTINE_SCHEMA = pa.schema(
-    [("benchmark", pa.string()), ("source", pa.string()), ("id", pa.string()), ("reason", pa.string()), ("row", pa.string())]
-)
+# the one quarantine record, then the benchmark, the source file and the row as JSON (up to 2000 characters)
+QUARANTINE_SCHEMA = quarantine_schema([pa.field("benchmark", pa.string()), pa.field("source", pa.string()), pa.field("row", pa.string())])
 _ROW_PREVIEW_CHARS = 2000
 
 
@@ -68,7 +69,8 @@ class Rejected:
         preview = None
         if self.row is not None:
             preview = json.dumps(self.row, default=lambda v: f"<{type(v).__name__}>", ensure_ascii=False)[:_ROW_PREVIEW_CHARS]
-        return {"benchmark": self.benchmark, "source": self.source, "id": self.id, "reason": self.reason, "row": preview}
+        return quarantine_row(self.id, f"eval_items_{self.benchmark}", self.reason, excerpt_of=preview, benchmark=self.benchmark,
+                              source=self.source, row=preview)
 
 
 def check_item(item: McItem) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from salad_core.alignment import AlignmentError, CTCWordAligner
+from salad_core.records.quarantine import quarantine_row, quarantine_schema
 from salad_core.audio import MIMI_SAMPLE_RATE, AudioDecodeError, encode_flac
 from salad_core.speech_sources.config import SpeechSourceConfig
 from salad_core.speech_sources.items import SpeechItem
@@ -45,7 +46,8 @@ UTTERANCE_SCHEMA = pa.schema(
         ("timings_source", pa.string()),
     ]
 )
-QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("reason", pa.string())])
+QUARANTINE_SCHEMA = quarantine_schema([pa.field("source", pa.string())])  # the one quarantine record + the speech source
+UTTERANCES_STAGE = "utterances"
 
 
 _NO_WORDS = "text has no words"  # judge_audio's reason for an empty transcript, allowed by allow_empty_text
@@ -115,4 +117,4 @@ class UtteranceBuilder:
         return "; ".join(reasons) or None
 
     def _refuse(self, item: SpeechItem, reason: str) -> dict[str, Any]:
-        return {"id": item.id, "source": self.config.source, "reason": reason}
+        return quarantine_row(item.id, UTTERANCES_STAGE, reason, excerpt_of=item.origin, source=self.config.source)

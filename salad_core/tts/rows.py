@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from salad_core.records.quarantine import quarantine_row
 from salad_core.tts.config import TTSConfig
 from salad_core.tts.factory import make_backend
 from salad_core.tts.flac import encode_flac
@@ -35,12 +36,6 @@ SPEECH_FIELDS = [
     pa.field("duration_s", pa.float64()),
     pa.field("word_timings", WORD_TIMING_TYPE),  # null when the backend cannot time words
 ]
-QUARANTINE_FIELDS = [
-    pa.field("id", pa.string()),
-    pa.field("text", pa.string()),  # truncated: the quarantine is for reading, not for replay
-    pa.field("reason", pa.string()),
-    pa.field("error", pa.string()),  # the last exception, when there was one
-]
 CRASHED_WORKER_REASON = "synthesis worker process died on this row"
 HUNG_WORKER_REASON = "synthesis hung on this row (timed out; its worker was replaced)"
 
@@ -49,17 +44,11 @@ def speech_schema(extra: list[pa.Field]) -> pa.Schema:
     return pa.schema(SPEECH_FIELDS + extra)
 
 
-def quarantine_schema(extra: list[pa.Field]) -> pa.Schema:
-    return pa.schema(QUARANTINE_FIELDS + extra)
-
-
 def quarantine_record(row: dict[str, Any], reason: str, error: str | None, text_chars: int) -> dict[str, Any]:
-    text = row.get("text")
-    text = text if isinstance(text, str) else repr(text)
-    if len(text) > text_chars:
-        text = text[:text_chars] + f"… [{len(text)} characters]"
+    """The one quarantine record (salad_core.records.quarantine) of a row that was not spoken, with
+    the input's kept columns; `stage` is filled by the stage that commits it (it knows its name)."""
     extras = {k: v for k, v in row.items() if k not in ("id", "text")}
-    return {"ok": False, "id": str(row.get("id")), "text": text, "reason": reason, "error": error, **extras}
+    return {"ok": False, **quarantine_row(row.get("id"), "", reason, error, row.get("text"), text_chars), **extras}
 
 
 class RowSynthesizer:
