@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,40 @@ def test_the_stage_deployment_form_offers_every_stage():
     assert set(schema["properties"]) == {"stage", "parents", "config"}
     assert schema["definitions"]["StageName"]["enum"] == list(STAGES)
     assert deployment.parameters["config"]["cluster"]["k"] == load_config("tiny").cluster.k
+
+
+def test_a_second_run_on_the_same_store_waits_for_the_first_and_says_so(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, LogFilter, LogFilterFlowRunId
+
+    from flows.stage_flow import store_lock, store_lock_name
+
+    cfg = load_config("tiny", [f"store.uri={tmp_path}/store", *SMALL])
+    other = load_config("tiny", [f"store.uri={tmp_path}/other-store", *SMALL])
+    assert store_lock_name(cfg.store) != store_lock_name(other.store)
+    done: list = []
+    with store_lock(cfg.store):  # what a running regeneration holds
+        assert stage_flow("ingest", {}, other).outputs["corpus"]  # another store: not held up
+        second = threading.Thread(target=lambda: done.append(stage_flow.with_options(flow_run_name="second-on-held-store")("ingest", {}, cfg)))
+        second.start()
+        time.sleep(8)
+        assert second.is_alive() and not done and ArtifactStore.open(cfg.store).names() == []  # waiting, nothing written
+    second.join(timeout=120)
+    assert done and done[0].outputs["corpus"]
+
+    with get_client(sync_client=True) as client:
+        [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["second-on-held-store"])))
+        logs = [entry.message for entry in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))]
+    assert any(f"store {tmp_path}/store is in use by another run" in m and "waiting for it to end" in m for m in logs), logs
+
+
+def test_a_regeneration_says_first_what_the_store_already_holds(prefect_harness, tmp_path):
+    from deployments.regenerate import reuse_outlook
+
+    cfg = load_config("tiny", [f"store.uri={tmp_path}/store", *SMALL])
+    assert "already holds 0 of the 4 versions this run's first stages need (none)" in reuse_outlook(cfg)
+    stage_flow("ingest", {}, cfg)
+    stage_flow("embed", {}, cfg)
+    line = reuse_outlook(cfg)
+    assert line.startswith(f"store {tmp_path}/store already holds 2 of the 4 versions this run's first stages need (corpus, embeddings)"), line
+    assert "0 of the 4" in reuse_outlook(load_config("tiny", [f"store.uri={tmp_path}/store", *SMALL, "ingest.bundled_docs=301"]))
