@@ -32,7 +32,6 @@ def manifest_markdown(
         lines.append(f"| quarantined | {quarantined:,} |")
     lines += [
         f"| {'stage wall time' if stage_seconds is not None else 'wall time (writing)'} | {seconds:,.1f} s{rate} |",
-        f"| parameters | {_params(m.params)} |",
         f"| location | `{uri}` |",
         f"| created | {m.created_at} |",
         f"| code | `{m.code_version}` (git `{(m.git_commit or 'n/a')[:12]}`{' dirty' if m.git_dirty else ''}) |",
@@ -41,6 +40,7 @@ def manifest_markdown(
         lines.append(f"| model {key} | `{value}` |")
     for key, value in sorted(m.run_context.items()):
         lines.append(f"| {key} | `{value}` |")
+    lines += ["", "**Parameters**", "", _params(m.params)]
     lines += ["", "**Schema**: " + ", ".join(f"`{f['name']}: {f['type']}`" for f in m.schema_fields), ""]
     lines += ["**Upstream**", "", "```", lineage_text(upstream), "```"]
     if m.stats:
@@ -112,15 +112,16 @@ def _label(n: LineageNode, sep: str) -> str:
     return f"{n.name}{sep}{n.fingerprint[:8]}{rows}"
 
 
-def _params(params: dict, limit: int = 80) -> str:
-    """One `key`: `value` per line of the cell, long values cut (the manifest keeps them whole)."""
+def _params(params: dict, limit: int = 100) -> str:
+    """One `key`: `value` per list item, long values cut (the manifest keeps them whole). A list,
+    not a table cell: the Prefect UI does not wrap table cells."""
     import json
 
     def short(v) -> str:
         text = json.dumps(v, default=str, sort_keys=True)
-        return (text if len(text) <= limit else text[: limit - 1] + "…").replace("|", "\\|")
+        return text if len(text) <= limit else text[: limit - 1] + "…"
 
-    return "<br>".join(f"`{k}`: `{short(v)}`" for k, v in sorted(params.items())) or "(none)"
+    return "\n".join(f"- `{k}`: `{short(v)}`" for k, v in sorted(params.items())) or "(none)"
 
 
 def _compact(stats: dict) -> str:

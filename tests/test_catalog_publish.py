@@ -48,7 +48,7 @@ def test_cards_lineage_image_and_stale_catalog_in_a_prefect_run(prefect_harness,
     card = read_artifacts(prefect_key("centroids"))[0].data
     seconds = float(card.split("| stage wall time | ")[1].split(" s")[0])
     assert 1.5 <= seconds < 30, card  # from the task's start, not the 0.0x s the write took
-    assert "| parameters | `k`: `8` |" in card and "| rows | 40 in 1 shard(s)" in card
+    assert "- `k`: `8`" in card and "| rows | 40 in 1 shard(s)" in card
 
     overview = read_artifacts(LINEAGE_KEY)[0].data
     assert "![lineage](data:image/png;base64,iVBOR" in overview  # base64 of the PNG signature
