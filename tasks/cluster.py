@@ -85,11 +85,17 @@ def sorted_by_cluster(ids: list[str], shard: int, clusters: np.ndarray, distance
 class AssignStage(ShardedStage):
     """Shard i of the assignments from shard i of the embeddings, sorted by cluster."""
 
-    def __init__(self, store: ArtifactStore, spec: StageSpec, embeddings: ArtifactRef, centroids: ArtifactRef):
+    def __init__(self, store: ArtifactStore, spec: StageSpec, embeddings: ArtifactRef, centroids: ArtifactRef, corpus: ArtifactRef):
         self.embeddings = store.get(embeddings)
+        self.corpus = store.get(corpus)
         super().__init__(store, spec, len(self.embeddings.manifest.shards))
         self.centroids_ref = centroids
         self.centroids: np.ndarray | None = None
+        if len(self.corpus.manifest.shards) != len(self.embeddings.manifest.shards):
+            raise ValueError(
+                f"{self.embeddings.ref} has {len(self.embeddings.manifest.shards)} shards, the corpus {self.corpus.ref} "
+                f"{len(self.corpus.manifest.shards)}: the embeddings were not made from this corpus"
+            )
 
     def num_shards(self) -> int:
         return len(self.embeddings.manifest.shards)
@@ -98,13 +104,27 @@ class AssignStage(ShardedStage):
         if self.centroids is None:
             self.centroids = arrow_to_vectors(self.store.get(self.centroids_ref).to_table().column("centroid"))
         rows = self.embeddings.read_shard(shard)
+        check_same_ids(rows.column("id"), self.corpus.read_shard(shard, columns=["id"]).column("id"), shard)
         clusters, distances = assign(arrow_to_vectors(rows.column("embedding")), self.centroids)
         return sorted_by_cluster(rows.column("id").to_pylist(), shard, clusters, distances), None
 
 
+def check_same_ids(embedded: pa.ChunkedArray, corpus: pa.ChunkedArray, shard: int) -> None:
+    """Assignments point at (corpus shard, row): embeddings row j of shard i must be corpus row j of
+    shard i. Checked, not assumed: a re-sharded or re-ordered input would silently mislabel texts."""
+    if embedded.equals(corpus):
+        return
+    a, b = embedded.to_pylist(), corpus.to_pylist()
+    where = next((j for j, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    raise ValueError(
+        f"embeddings shard {shard} does not line up with corpus shard {shard}: {len(a)} vs {len(b)} rows, "
+        f"first difference at row {where} ({a[where] if where < len(a) else None!r} vs {b[where] if where < len(b) else None!r})"
+    )
+
+
 def assign_stage(store: ArtifactStore, corpus: ArtifactRef, embeddings: ArtifactRef, centroids_ref: ArtifactRef, config: ClusterConfig):
     spec = _spec(ASSIGNMENTS, config, set(), [embeddings, centroids_ref, corpus])
-    result = AssignStage(store, spec, embeddings, centroids_ref).run()
+    result = AssignStage(store, spec, embeddings, centroids_ref, corpus).run()
     return result.ref, result.reused
 
 

@@ -156,3 +156,19 @@ def test_an_empty_corpus_shard_gives_an_embeddings_shard_with_the_same_schema(lo
     result = EmbedStage(local_store, embed_spec(corpus, config), corpus, config).run()
     schema = local_store.get(result.ref).dataset().schema
     assert schema.names == ["id", "embedding"] and str(schema.field("embedding").type) == "fixed_size_list<element: float>[384]"
+
+
+def test_embeddings_that_do_not_line_up_with_the_corpus_are_refused(bundled):
+    """The assignments join back to the corpus by (shard, row): ids are compared, not assumed."""
+    from storage import StageSpec
+    from tasks.sharded_stage import write_sharded_artifact
+
+    store, corpus, embeddings = bundled
+    source = store.get(embeddings.embeddings)
+    swapped = [source.read_shard(i) for i in range(len(source.manifest.shards))]
+    first = swapped[0]
+    swapped[0] = first.take(list(range(1, first.num_rows)) + [0])  # shard 0 rotated by one row
+    spec = StageSpec(name="embeddings", params={"rotated": True}, code_version="test", parents=[corpus])
+    rotated, _ = write_sharded_artifact(store, spec, lambda committed: enumerate(swapped))
+    with pytest.raises(ValueError, match=r"embeddings shard 0 does not line up with corpus shard 0: .* first difference at row 0"):
+        cluster_corpus.fn(corpus, rotated, ClusterConfig(k=14, seed=0), store.objects.config)

@@ -20,5 +20,3 @@ FINEWEB_SCHEMA = pa.schema(
         ("int_score", pa.int64()),
     ]
 )
-
-FINEWEB_COLUMNS = tuple(FINEWEB_SCHEMA.names)
