@@ -42,9 +42,11 @@ class LocalCTCRecognizer:
         self.architecture = loaded.architecture
 
     def model_info(self) -> dict:
+        """Identity of the loaded ASR model for the gate's manifest and fingerprint (paths under `local_paths` only)."""
         return self._loaded.model_info()
 
     def transcribe(self, audios: list[np.ndarray], sample_rate: int) -> list[str]:
+        """Greedy CTC transcripts, one per input in order; audio is mono float32 at `sample_rate` Hz and is resampled to the model's rate when it differs."""
         texts: list[str] = []
         for start in range(0, len(audios), self.batch_size):
             batch = [

@@ -78,6 +78,8 @@ class EspeakWorker:
         return json.loads(line)
 
     def request(self, **request) -> tuple[dict, bytes]:
+        """Send one JSON request to the helper and wait for its header and audio bytes (empty when the header is not ok);
+        serialised by a lock, so safe across threads."""
         with self.lock:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
@@ -130,6 +132,8 @@ class EspeakBackend(TTSBackend):
         }
 
     def synthesize(self, text: str, voice: str) -> Synthesis:
+        """24 kHz mono float32 speech with word timings from espeak's word events; ValueError for a NUL in the text or an unknown
+        voice, RuntimeError for other helper failures."""
         if "\0" in text:
             raise ValueError("text contains a NUL character (espeak would stop reading there)")
         header, raw = self._worker.request(op="speak", text=text, voice=voice, rate=self.rate, pitch=self.pitch)

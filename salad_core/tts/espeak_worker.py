@@ -118,6 +118,7 @@ class Engine:
         )
 
     def on_audio(self, wav, n_samples, events) -> int:
+        """espeak-ng synth callback: collects 16-bit PCM chunks and (char index, ms) word events; returning 0 tells espeak to continue."""
         if wav and n_samples > 0:
             self.chunks.append(ctypes.string_at(wav, n_samples * 2))
         i = 0
@@ -145,6 +146,8 @@ class Engine:
 
 
 def serve_in_fork(engine: Engine, request: dict) -> tuple[dict, bytes]:
+    """Run one request in a forked child so a crash or hang (killed by alarm after REQUEST_TIMEOUT_S) costs only that request;
+    never raises, returns an error header instead."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: synthesise from the pristine state, hand back, vanish
@@ -171,6 +174,7 @@ def serve_in_fork(engine: Engine, request: dict) -> tuple[dict, bytes]:
 
 
 def main() -> None:
+    """Helper process loop: writes a ready header, then answers one JSON request per stdin line with a header line plus raw audio bytes until stdin closes."""
     out = sys.stdout.buffer
     try:
         engine = Engine()

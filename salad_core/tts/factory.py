@@ -14,6 +14,8 @@ from salad_core.tts.interface import TTSBackend
 
 
 def make_backend(config: TTSConfig) -> TTSBackend:
+    """The backend named by `config.backend`, imported lazily so espeak runs need no torch; ValueError for an unknown backend
+    or random_weights with espeak."""
     if config.backend == "espeak":
         if config.random_weights:
             raise ValueError("random_weights is a Kokoro test mode; espeak-ng has no weights")

@@ -131,6 +131,8 @@ class KokoroBackend(TTSBackend):
         }
 
     def synthesize(self, text: str, voice: str) -> Synthesis:
+        """24 kHz mono float32 speech, deterministic for a given seed (seeds a forked RNG per call); ValueError for a voice not
+        loaded or text that yields no phonemes."""
         if voice not in self.pipeline.voices:
             raise ValueError(f"voice {voice!r} was not loaded; this backend has {self.voices()}")
         pieces: list[np.ndarray] = []

@@ -79,6 +79,7 @@ class OfflineEnglishG2P(en.G2P):
 
 
 def make_english_g2p(british: bool = False) -> OfflineEnglishG2P:
+    """English grapheme-to-phoneme for Kokoro that never touches the network (American unless `british`)."""
     return OfflineEnglishG2P(british=british)
 
 

@@ -111,11 +111,13 @@ def find_kokoro_files(
 
 
 def load_kmodel(files: KokoroFiles) -> KModel:
+    """Kokoro model in eval mode from local files only; uses the built-in default config when `files.config` is None."""
     config = json.loads(files.config.read_text(encoding="utf-8")) if files.config else default_config()
     return KModel(repo_id=KOKORO_REPO_ID, config=config, model=str(files.weights)).eval()
 
 
 def load_voice_pack(path: Path) -> torch.Tensor:
+    """A voice pack as float32 on CPU, loaded with weights_only; ValueError unless its shape is VOICE_PACK_SHAPE."""
     pack = torch.load(path, map_location="cpu", weights_only=True)
     if tuple(pack.shape) != VOICE_PACK_SHAPE:
         raise ValueError(f"voice file {path} has shape {tuple(pack.shape)}, expected {VOICE_PACK_SHAPE}")
@@ -164,6 +166,7 @@ def save_kokoro_folder(model: KModel, voice_packs: dict[str, torch.Tensor], fold
 
 
 def sha256_file(path: Path, chunk_bytes: int = 1 << 22) -> str:
+    """Hex SHA-256 of a file, read in chunks so large weight files never sit whole in memory."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_bytes):

@@ -41,6 +41,7 @@ HUNG_WORKER_REASON = "synthesis hung on this row (timed out; its worker was repl
 
 
 def speech_schema(extra: list[pa.Field]) -> pa.Schema:
+    """Arrow schema of speech records: the fixed SPEECH_FIELDS followed by the stage's `extra` passthrough fields, in that order."""
     return pa.schema(SPEECH_FIELDS + extra)
 
 
@@ -67,9 +68,12 @@ class RowSynthesizer:
         return self.backend.model_info()
 
     def run(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One output record per input row, in input order; never raises for a row (failures become quarantine records)."""
         return [self.synthesize_row(row) for row in rows]
 
     def synthesize_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A speech record, or a quarantine record when the text fails checks, the backend rejects it (ValueError, no retry) or
+        synthesis fails `retries`+1 times."""
         reason = check_text(row.get("text"), max_chars=self.config.max_chars)
         if reason is not None:
             return quarantine_record(row, reason, None, self.quarantine_text_chars)
