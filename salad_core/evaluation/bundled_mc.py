@@ -36,6 +36,7 @@ _MAX_TRIES = 50
 
 
 def sentences_of(text: str) -> list[str]:
+    """Non-empty sentences in order, split after . ! or ? followed by whitespace and a capital; paragraph breaks count as spaces."""
     return [s.strip() for s in _SENTENCE_END.split(text.replace("\n\n", " ")) if s.strip()]
 
 

@@ -23,6 +23,7 @@ from salad_core.evaluation.prompts import FEWSHOT_DELIMITER, query_text, shot_te
 
 
 def choose_shots(item: McItem, pool: Sequence[McItem], n_shots: int, seed: int) -> list[McItem]:
+    """Up to `n_shots` examples from `pool`, never the item itself nor one with the same query; deterministic per (seed, item id) for a given pool order."""
     if n_shots <= 0:
         return []
     own_query = query_text(item)
@@ -40,4 +41,5 @@ def pack_shots(shots: list[McItem], fits: Callable[[list[McItem]], bool]) -> lis
 
 
 def fewshot_prefix(shots: Sequence[McItem]) -> str:
+    """The shots' full texts, each followed by FEWSHOT_DELIMITER, to put before the query; empty for zero shots."""
     return "".join(shot_text(s) + FEWSHOT_DELIMITER for s in shots)

@@ -135,6 +135,7 @@ def _storycloze(record: dict, benchmark: str, index: int, id_key: str, sentences
 
 
 def parse_storycloze_hf(record: dict, benchmark: str, index: int) -> McItem:
+    """A StoryCloze row in the Hugging Face column layout as an item; RowError when the 1-based right-ending answer is missing or not a number."""
     return _storycloze(
         record, benchmark, index, "story_id", [f"input_sentence_{i}" for i in range(1, 5)],
         ["sentence_quiz1", "sentence_quiz2"], "answer_right_ending",
@@ -142,6 +143,7 @@ def parse_storycloze_hf(record: dict, benchmark: str, index: int) -> McItem:
 
 
 def parse_storycloze_csv(record: dict, benchmark: str, index: int) -> McItem:
+    """A StoryCloze row in the original CSV release's column layout as an item; RowError when AnswerRightEnding is missing or not a number."""
     return _storycloze(
         record, benchmark, index, "InputStoryid", [f"InputSentence{i}" for i in range(1, 5)],
         ["RandomFifthSentenceQuiz1", "RandomFifthSentenceQuiz2"], "AnswerRightEnding",

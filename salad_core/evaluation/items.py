@@ -66,6 +66,7 @@ class Rejected:
     row: dict | None = None
 
     def record(self) -> dict:
+        """This rejection as one QUARANTINE_SCHEMA row; the source row is kept only as a truncated JSON preview (non-JSON values shown by type name)."""
         preview = None
         if self.row is not None:
             preview = json.dumps(self.row, default=lambda v: f"<{type(v).__name__}>", ensure_ascii=False)[:_ROW_PREVIEW_CHARS]
@@ -91,6 +92,7 @@ def check_item(item: McItem) -> str | None:
 
 
 def items_to_table(items: Iterable[McItem]) -> pa.Table:
+    """Items as an ITEM_SCHEMA table, rows in the iteration order; inverse of `table_to_items`."""
     items = list(items)
     return pa.table(
         {
@@ -108,6 +110,7 @@ def items_to_table(items: Iterable[McItem]) -> pa.Table:
 
 
 def table_to_items(table: pa.Table) -> list[McItem]:
+    """Items back from an ITEM_SCHEMA table (extra columns ignored, null context/question read as ""); ValueError when a schema column is missing."""
     missing = [n for n in ITEM_SCHEMA.names if n not in table.column_names]
     if missing:
         raise ValueError(f"not an items table: missing columns {missing}")
@@ -121,4 +124,5 @@ def table_to_items(table: pa.Table) -> list[McItem]:
 
 
 def rejected_to_table(rejected: Iterable[Rejected]) -> pa.Table:
+    """Rejections as a QUARANTINE_SCHEMA table, one row each, in order."""
     return pa.Table.from_pylist([r.record() for r in rejected], schema=QUARANTINE_SCHEMA)

@@ -44,6 +44,8 @@ class LoadedBenchmark:
 
 
 def load_benchmark(config: BenchmarkConfig) -> LoadedBenchmark:
+    """Items and rejections of one benchmark from its files (or the bundled set), in file order; bad rows, failed checks and
+    duplicate ids are rejected, not raised."""
     if config.name == "bundled_mc":
         return LoadedBenchmark(items=bundled_items(config.n_items, config.n_options, config.seed))
     urls = resolve_files(config.paths)

@@ -56,9 +56,12 @@ class TextLM(nn.Module):
 
     @property
     def head(self) -> nn.Module:
+        """The HF model's output embedding (LM head), so the scorer can apply it only at continuation positions."""
         return self.llm.get_output_embeddings()
 
     def hidden_states(self, input_ids, attention_mask=None, speech_mask=None, span_frames=None, span_lengths=None):
+        """Last-layer hidden states (batch, seq, hidden) of the text LLM, no KV cache; ValueError if `speech_mask` marks any
+        speech, since a text model cannot read frames."""
         if speech_mask is not None and bool(speech_mask.any()):
             raise ValueError("a text-only model was given speech frames; score speech with the SpeechLM")
         return self.llm.base_model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
@@ -122,6 +125,7 @@ def _score_batch(model: nn.Module, batch: list[Request], pad_id: int) -> list[Op
 def loglikelihoods(
     model: nn.Module, requests: list[Request], batch_size: int = 16, max_positions: int = 2048, pad_id: int = 0
 ) -> list[OptionScore]:
+    """One score per request, in request order: summed continuation log-probability and whether it is greedy; ValueError for an empty continuation."""
     for i, r in enumerate(requests):
         if not r.continuation:
             raise ValueError(f"request {i}: empty continuation (an option that tokenises to nothing)")

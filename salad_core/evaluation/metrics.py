@@ -57,6 +57,7 @@ class AccuracyRow:
 
 
 def accuracy(correct: Iterable[bool]) -> float | None:
+    """Fraction of true values in [0, 1], or None (not 0) when there are none, so an empty view is not mistaken for a failing one."""
     values = [bool(c) for c in correct]
     return sum(values) / len(values) if values else None
 
@@ -92,5 +93,6 @@ def signed_mean_gap(rows: Iterable[AccuracyRow]) -> float | None:
 
 
 def mean_accuracy(rows: Iterable[AccuracyRow], view: str) -> float | None:
+    """Unweighted mean over benchmarks of one view's accuracy (per-topic rows and rows without that view excluded); None when no row has it."""
     values = [r.accuracy[view] for r in rows if r.topic is None and r.accuracy.get(view) is not None]
     return sum(values) / len(values) if values else None

@@ -52,16 +52,19 @@ def spoken_text(item: McItem) -> str:
 
 
 def query_text(item: McItem) -> str:
+    """The item's full text query (template before + context/question + after), the text the LM conditions on; ValueError for a benchmark with no template."""
     before, _, after = _template(item)
     return before + _body(item) + after
 
 
 def prompt_parts(item: McItem) -> tuple[str, str, str]:
+    """(text before, spoken text, text after) for the speech view; the trailing space of `before` is dropped since the next word is now speech."""
     before, _, after = _template(item)
     return before.rstrip(" "), spoken_text(item), after
 
 
 def continuation(item: McItem, option: int) -> str:
+    """Option `option` as the harness scores it: the target delimiter (a space) then the option text."""
     return TARGET_DELIMITER + item.options[option]
 
 

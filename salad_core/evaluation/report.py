@@ -30,6 +30,7 @@ DASH = "—"
 
 
 def pct(value: float | None, signed: bool = False) -> str:
+    """A fraction as a percentage with one decimal (a sign when `signed`), or the dash placeholder for None."""
     if value is None:
         return DASH
     return f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"

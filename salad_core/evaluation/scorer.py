@@ -50,10 +50,12 @@ class ItemScore:
 
     @property
     def pred_raw(self) -> int:
+        """Index of the option with the highest summed log-probability (ties: the first)."""
         return int(np.argmax(self.logprobs))
 
     @property
     def pred_norm(self) -> int:
+        """Index of the option with the highest log-probability per character, the harness's acc_norm that removes the bias toward short options."""
         return int(np.argmax(np.asarray(self.logprobs) / np.asarray(self.n_chars, dtype=np.float64)))
 
     @property

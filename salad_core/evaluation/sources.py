@@ -60,12 +60,15 @@ def file_identity(url: str) -> dict:
 
 
 def read_lines(url: str) -> list[str]:
+    """All lines of a text file at a local path or fsspec url, UTF-8, without line endings."""
     fs, path = _filesystem(url)
     with fs.open(path, "rt", encoding="utf-8") as handle:
         return handle.read().splitlines()
 
 
 def read_records(urls: list[str]) -> Iterator[tuple[str, dict | BadRecord]]:
+    """(location, record) pairs for each row of the files in order, by extension (parquet, csv/tsv, json, else JSON lines);
+    malformed rows come as BadRecord, not exceptions."""
     for url in urls:
         name = url.lower()
         if name.endswith(".parquet"):

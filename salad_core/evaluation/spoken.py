@@ -28,11 +28,13 @@ SHIPPED_AUDIO_SCHEMA = pa.schema([("id", pa.string()), ("audio", pa.binary())])
 
 
 def spoken_text_table(items: Iterable[McItem]) -> pa.Table:
+    """(id, text) rows for the TTS stage: only items without shipped audio, with the text that is read aloud."""
     rows = [{"id": i.id, "text": spoken_text(i)} for i in items if i.audio is None]
     return pa.Table.from_pylist(rows, schema=SPOKEN_TEXT_SCHEMA)
 
 
 def shipped_audio_table(items: Iterable[McItem]) -> pa.Table:
+    """(id, audio) rows for items whose benchmark ships its own audio, so they skip synthesis."""
     rows = [{"id": i.id, "audio": i.audio} for i in items if i.audio is not None]
     return pa.Table.from_pylist(rows, schema=SHIPPED_AUDIO_SCHEMA)
 

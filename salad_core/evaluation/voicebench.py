@@ -36,6 +36,8 @@ def split_prompt(prompt: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def parse_voicebench(record: dict, benchmark: str, index: int) -> McItem:
+    """A VoiceBench row (prompt with "A. ..." option lines, letter reference, optional audio re-encoded to FLAC) as an item;
+    RowError when any part is missing or invalid."""
     prompt, reference = record.get("prompt"), record.get("reference")
     if not isinstance(prompt, str) or not prompt.strip():
         raise RowError("empty text: missing prompt")
