@@ -117,4 +117,5 @@ class RegenerationConfig(BaseModel):
 
     @property
     def enabled(self) -> bool:
+        """True when a partial redraw is asked for (named clusters or a delta rule); False means redo the whole selection."""
         return bool(self.clusters) or self.delta is not None

@@ -56,10 +56,12 @@ class MisalignmentResult:
 
     @property
     def m(self) -> dict[int, float]:
+        """M(c) by cluster for the scored clusters only; unscored ones are absent, not zero."""
         return {c.cluster: c.m for c in self.clusters if c.status == SCORED}
 
     @property
     def unscored(self) -> list[int]:
+        """Clusters with no M(c) (status other than scored), in result order, so callers can report why they get no target mass."""
         return [c.cluster for c in self.clusters if c.status != SCORED]
 
 

@@ -41,4 +41,5 @@ def clusters_to_redo(
 
 
 def rows_of_clusters(cluster_column: Iterable[int], clusters: Iterable[int]) -> np.ndarray:
+    """Boolean mask over `cluster_column` (one entry per row, row order kept): True where the row's cluster is in `clusters`."""
     return np.isin(np.asarray(list(cluster_column), dtype=np.int64), np.asarray(list(clusters), dtype=np.int64))

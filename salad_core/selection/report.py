@@ -29,20 +29,24 @@ from salad_core.selection.sampler import TargetPlan
 
 
 def shares(counts: Mapping[int, int], clusters: np.ndarray) -> np.ndarray:
+    """Each cluster's share of the total count, aligned with `clusters` (missing ones count 0); all zeros when the total is 0."""
     values = np.asarray([counts.get(int(c), 0) for c in clusters], dtype=np.float64)
     return values / values.sum() if values.sum() else values
 
 
 def entropy(p: np.ndarray) -> float:
+    """Shannon entropy in nats of a probability vector; zero entries are ignored."""
     p = p[p > 0]
     return float(-(p * np.log(p)).sum())
 
 
 def total_variation(p: np.ndarray, q: np.ndarray) -> float:
+    """Total variation distance (half the L1 distance) between two distributions over the same cluster order."""
     return float(0.5 * np.abs(p - q).sum())
 
 
 def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish effective sample size (sum w)^2 / sum w^2 of importance weights; 0.0 for no weights."""
     weights = np.asarray(weights, dtype=np.float64)
     if not len(weights):
         return 0.0
@@ -50,6 +54,8 @@ def effective_sample_size(weights: np.ndarray) -> float:
 
 
 def selection_summary(plan: TargetPlan, counts: Mapping[int, int], previous_counts: Mapping[int, int] | None = None) -> dict:
+    """JSON-ready summary of a drawn selection against its plan: expected vs realised rows per cluster, effective sample size,
+    entropies, and TV drift from `previous_counts` (None without one)."""
     clusters = plan.clusters
     realised = np.asarray([counts.get(int(c), 0) for c in clusters], dtype=np.int64)
     n = int(realised.sum())
@@ -81,6 +87,7 @@ def selection_markdown(
     top_terms: Mapping[int, list[str]] | None = None,
     terms_shown: int = 5,
 ) -> str:
+    """Markdown report of a selection: a headline from `summary` (as from selection_summary) then one table row per cluster, highest M(c) first."""
     intervals, top_terms = intervals or {}, top_terms or {}
     drift = "– (first version)" if summary["drift_tv"] is None else f"{summary['drift_tv']:.3f}"
     lines = [

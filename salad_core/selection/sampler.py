@@ -46,6 +46,7 @@ class TargetPlan:
     gamma: float
 
     def as_dict(self) -> dict[str, dict[str, float | str | None]]:
+        """The plan as JSON-ready {cluster: {size, p_web, m, p_target, status}}, with NaN M(c) written as None."""
         return {
             str(c): {"size": int(s), "p_web": float(w), "m": None if np.isnan(m) else float(m), "p_target": float(t), "status": st}
             for c, s, w, m, t, st in zip(self.clusters, self.sizes, self.p_web, self.m, self.p_target, self.status)
@@ -110,6 +111,8 @@ class Pool:
 
 
 def build_pools(ids: Sequence[str], clusters: Sequence[int] | np.ndarray, costs: Sequence[float] | np.ndarray, seed: int) -> dict[int, Pool]:
+    """Per cluster, its rows in a seeded order fixed by id hashes (so the order does not depend on input order); ValueError on
+    length mismatch or a cost that is not finite and > 0."""
     clusters = np.asarray(clusters, dtype=np.int64)
     costs = np.asarray(costs, dtype=np.float64)
     if not len(ids) == len(clusters) == len(costs):
@@ -134,6 +137,7 @@ class DrawnSelection:
     short_by: float = 0.0  # budget left unspent because every eligible pool ran out (allow_short)
 
     def counts(self) -> dict[int, int]:
+        """Number of picks per cluster (clusters never picked are absent)."""
         out: dict[int, int] = {}
         for c, _ in self.picks:
             out[c] = out.get(c, 0) + 1
@@ -141,6 +145,9 @@ class DrawnSelection:
 
 
 def draw_selection(plan: TargetPlan, pools: Mapping[int, Pool], budget: float, seed: int, allow_short: bool = False) -> DrawnSelection:
+    """Seeded draw of texts by P_target until the cost budget is spent, without replacement, redrawing when a pool runs out;
+    deterministic for (plan, pools, budget, seed). ValueError for a budget <= 0, or above what eligible pools hold unless
+    allow_short."""
     if not budget > 0:
         raise ValueError(f"budget must be > 0, got {budget}: nothing would be selected")
     sizes = np.asarray([len(pools[c].rows) if c in pools else 0 for c in plan.clusters.tolist()])

@@ -32,6 +32,7 @@ def sentences(text: str) -> list[str]:
 
 
 def word_count(text: str) -> int:
+    """Whitespace-separated word count, the unit `speakable_cut` limits texts by."""
     return len(text.split())
 
 
