@@ -18,12 +18,15 @@ from salad_core.training.config import TrainConfig
 
 
 def resolve_precision(cfg: TrainConfig, on_gpu: bool) -> str:
+    """The precision to train in: "auto" means bf16 on GPU and fp32 on CPU; an explicit setting is kept as is."""
     if cfg.precision == "auto":
         return "bf16" if on_gpu else "fp32"
     return cfg.precision
 
 
 def deepspeed_config(cfg: TrainConfig, on_gpu: bool, world_size: int) -> dict:
+    """DeepSpeed config dict for one sample per micro-batch, `grad_accum` micro-batches per step on each of `world_size` ranks;
+    ValueError for optimizer offload with ZeRO stage 0."""
     zero: dict = {"stage": cfg.zero_stage}
     if cfg.offload_optimizer:
         if cfg.zero_stage == 0:

@@ -34,6 +34,8 @@ class Mixture:
         self.counts = {name: 0 for name in self.names}
 
     def next_micro_batch(self) -> tuple[str, list[Item]]:
+        """The next micro-batch: a source drawn by weight with the seeded RNG, packed to the position budget; advances the draw
+        count that `state()` records."""
         name = self.rng.choices(self.names, weights=self.weights)[0]
         items = pack(self.sources[name], self.budget, self.max_rows)
         self.drawn += 1
@@ -50,6 +52,8 @@ class Mixture:
         }
 
     def restore(self, state: dict) -> None:
+        """Return to a `state()` by replaying the recorded draws from the seed and restoring each source's position;
+        TrainingDataError when the seed differs or a source is missing."""
         if int(state["rng_seed"]) != self.seed:
             raise TrainingDataError(f"data position was saved with mixture seed {state['rng_seed']}, this run uses {self.seed}")
         self.rng = random.Random(self.seed)

@@ -16,6 +16,7 @@ from salad_core.objective.scaling import ScalingFit
 
 
 def scaling_plot_png(tokens: Sequence[float], misalignment: Sequence[float], fit: ScalingFit | None, title: str = "") -> bytes:
+    """PNG bytes of held-out misalignment against training tokens on a log axis, with the fitted scaling curve when `fit` is given; headless (Agg backend)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 
 def wsd_factor(warmup: int, total: int, decay: int) -> Callable[[int], float]:
+    """Warmup-stable-decay LR multiplier by step: linear warmup to 1, flat, then linear decay to 0 over the last `decay` steps;
+    ValueError if the phases do not fit in `total`."""
     if not 0 < decay <= total or not 0 <= warmup <= total - decay:
         raise ValueError(f"need 0 <= warmup ({warmup}) <= total - decay and 0 < decay ({decay}) <= total ({total})")
     decay_start = total - decay

@@ -37,7 +37,8 @@ class ShardedRows(Protocol):
     label: str
     num_shards: int
 
-    def read_shard(self, shard: int) -> list[dict]: ...
+    def read_shard(self, shard: int) -> list[dict]:
+        """The rows of one shard (0 <= shard < num_shards), in a fixed order so a saved position can be replayed."""
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Item:
 
 
 def stable_seed(*parts) -> int:
+    """A 64-bit seed derived from the parts' string forms via SHA-256: stable across processes and machines, unlike hash()."""
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big")
 
 
@@ -208,6 +210,7 @@ def pack(source: _RowSource, budget: int, max_rows: int) -> list[Item]:
 
 
 def restore_all(sources: Sequence[_RowSource], positions: dict) -> None:
+    """Restore each source to its saved position in `positions` (keyed by source name); TrainingDataError when a source has no entry."""
     for source in sources:
         if source.name not in positions:
             raise TrainingDataError(f"checkpoint data position has no entry for source {source.name!r}")

@@ -97,6 +97,8 @@ class DistillModule(nn.Module):
         self.distill = distill
 
     def forward(self, batch: DistillBatch) -> DistillLoss:
+        """The SALAD distillation loss of the student against the frozen teacher; on text-only batches adds a zero term so every
+        adapter parameter still gets a gradient, as ZeRO needs."""
         out = batch_loss(self.student, self.teacher, batch, self.distill)
         if not bool(batch.speech_mask.any()):
             # A text-only batch leaves the adapter out of the graph. Every parameter must get a

@@ -55,11 +55,13 @@ def _rows(part: str, name: str, dtype: str, shape: list[int], raw: bytes, chunk_
 
 
 def tensors_to_table(state: dict[str, torch.Tensor], part: str, chunk_bytes: int = CHUNK_BYTES) -> pa.Table:
+    """A state dict as TENSOR_SCHEMA rows of raw bytes, chunked to `chunk_bytes` and hashed per tensor; no pickle, so loading cannot run code."""
     rows = [r for name, t in state.items() for r in _rows(part, name, _dtype_name(t.dtype), list(t.shape), _tensor_bytes(t), chunk_bytes)]
     return pa.Table.from_pylist(rows, schema=TENSOR_SCHEMA)
 
 
 def files_to_table(files: dict[str, bytes], part: str, chunk_bytes: int = CHUNK_BYTES) -> pa.Table:
+    """Opaque files (bytes that are not tensors) as TENSOR_SCHEMA rows under `part`, in name order, chunked and hashed like tensors."""
     rows = [r for name, raw in sorted(files.items()) for r in _rows(part, name, FILE_DTYPE, [len(raw)], raw, chunk_bytes)]
     return pa.Table.from_pylist(rows, schema=TENSOR_SCHEMA)
 
@@ -71,6 +73,7 @@ def table_digest(table: pa.Table) -> str:
 
 
 def check_schema(table: pa.Table, source: str) -> None:
+    """TamperedCheckpoint unless the table has exactly the TENSOR_SCHEMA columns; `source` names the table in the error."""
     if set(table.schema.names) != set(TENSOR_SCHEMA.names):
         raise TamperedCheckpoint(f"{source} is not a checkpoint tensor table (columns {sorted(table.schema.names)}): refused")
 
@@ -97,6 +100,8 @@ def _assembled(table: pa.Table, source: str, expected_digest: str | None) -> Ite
 
 
 def table_to_tensors(table: pa.Table, source: str, expected_digest: str | None = None) -> dict[str, torch.Tensor]:
+    """Tensors back from a tensor table after checking chunks, SHA-256s, dtype and byte counts (and the manifest digest when
+    given); TamperedCheckpoint on any mismatch."""
     out = {}
     for name, dtype, shape, raw in _assembled(table, source, expected_digest):
         if dtype == FILE_DTYPE:
@@ -112,4 +117,5 @@ def table_to_tensors(table: pa.Table, source: str, expected_digest: str | None =
 
 
 def table_to_files(table: pa.Table, source: str, expected_digest: str | None = None) -> dict[str, bytes]:
+    """The opaque files stored in a tensor table, verified like tensors; TamperedCheckpoint on any mismatch."""
     return {name: raw for name, dtype, _, raw in _assembled(table, source, expected_digest) if dtype == FILE_DTYPE}

@@ -38,11 +38,14 @@ class TrainState:
 
 
 class Hooks(Protocol):
-    def save(self, engine, state: TrainState, kind: str) -> None: ...
+    def save(self, engine, state: TrainState, kind: str) -> None:
+        """Persist a checkpoint of `engine` at `state`; `kind` is periodic, pre_decay or final (see checkpoint_steps). Called on every rank."""
 
-    def log(self, record: dict) -> None: ...
+    def log(self, record: dict) -> None:
+        """Record one metrics line (train or eval); called on rank 0 only."""
 
-    def alive(self) -> bool: ...
+    def alive(self) -> bool:
+        """False once the launcher is gone, so the loop stops instead of training for nobody."""
 
 
 def checkpoint_steps(cfg: TrainConfig) -> dict[int, str]:
@@ -55,6 +58,7 @@ def checkpoint_steps(cfg: TrainConfig) -> dict[int, str]:
 
 
 def collate_items(items: list[Item], pad_id: int) -> DistillBatch:
+    """Pad and stack items into one DistillBatch on CPU; frames are per-item (n_frames, n_codebooks) codes or None for text."""
     frames = [None if it.frames is None else torch.from_numpy(it.frames) for it in items]
     return collate_samples([it.sample for it in items], frames=frames, pad_id=pad_id)
 
@@ -91,6 +95,8 @@ def train_loop(
     state: TrainState,
     hooks: Hooks,
 ) -> TrainState:
+    """Run optimizer steps from `state.step` to cfg.steps, logging, evaluating and checkpointing on schedule; every rank draws
+    all ranks' micro-batches so the mixture stays in lockstep."""
     module = engine.module
     kinds = checkpoint_steps(cfg)
     window = {"loss": 0.0, "kl": 0.0, "nll": 0.0, "micro": 0, "positions": 0, "started": time.perf_counter()}
