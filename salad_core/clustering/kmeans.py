@@ -22,6 +22,7 @@ ASSIGN_CHUNK_ROWS = 65_536  # bounds the (rows × k) similarity matrix of one st
 
 
 def fit_centroids(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
+    """Spherical k-means centroids (k, dim), float32 and unit-norm, fitted on the unit-normalised vectors; ValueError when there are fewer vectors than k."""
     vectors = unit(np.asarray(vectors, dtype=np.float32))
     if len(vectors) < config.k:
         raise ValueError(
@@ -36,6 +37,7 @@ def fit_centroids(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
 
 
 def fit_sklearn(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
+    """Raw scikit-learn KMeans centres (k, dim) for already unit-normalised vectors, seeded by config.seed; not renormalised here."""
     from sklearn.cluster import KMeans
 
     model = KMeans(
@@ -50,6 +52,7 @@ def fit_sklearn(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
 
 
 def fit_faiss(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
+    """Raw faiss spherical k-means centres (k, dim) on every given vector (no faiss subsampling); ImportError naming the package when faiss is missing."""
     try:
         import faiss
     except ImportError as error:

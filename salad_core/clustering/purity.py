@@ -16,6 +16,7 @@ import numpy as np
 
 
 def purity(cluster_ids: Sequence[int] | np.ndarray, labels: Sequence[object]) -> float:
+    """Fraction of documents whose label is their cluster's majority label, in (0, 1]; ValueError for mismatched lengths or an empty assignment."""
     clusters = np.asarray(cluster_ids)
     if len(clusters) != len(labels):
         raise ValueError(f"got {len(clusters)} cluster ids but {len(labels)} labels")

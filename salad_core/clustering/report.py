@@ -22,6 +22,7 @@ FIGURE_POINTS = 2_000
 
 
 def markdown_summary(stats: pa.Table, terms_shown: int = 6, example_chars: int = 120) -> str:
+    """Markdown table of the STATS_SCHEMA rows, largest cluster first (ties by id), with truncated top terms and one example per cluster."""
     rows = sorted(stats.to_pylist(), key=lambda row: (-row["size"], row["cluster"]))
     lines = [
         f"{len(rows)} clusters, {sum(r['size'] for r in rows):,} documents.",
@@ -54,6 +55,8 @@ def cluster_figure(
     max_points: int = FIGURE_POINTS,
     seed: int = 0,
 ) -> bytes:
+    """PNG bytes of cluster sizes beside a 2-D PCA of at most `max_points` vectors (seeded subsample), coloured by cluster;
+    also written to `path` when given."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -33,10 +33,12 @@ def id_hashes(ids: Sequence[str], seed: int) -> np.ndarray:
 
 
 def in_fit_sample(ids: Sequence[str], fraction: float, seed: int) -> np.ndarray:
+    """Row mask of the fit sample: True where the id's seeded hash falls in the lowest `fraction`, the same whatever order rows arrive in."""
     return below_fraction(id_hashes(ids, seed), fraction)
 
 
 def below_fraction(hashes: np.ndarray, fraction: float) -> np.ndarray:
+    """True where a uint64 hash is below fraction * 2^64, so membership is a fixed property of the hash; all True for fraction >= 1."""
     if fraction >= 1.0:
         return np.ones(len(hashes), dtype=bool)
     return hashes < np.uint64(int(fraction * _TWO_64))
@@ -55,6 +57,8 @@ class FitSampleCollector:
         self._held = 0
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep the batch's rows that fall in the fit sample; ValueError when ids and vectors differ in length. Memory stays under
+        about 2 x max_vectors rows."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if len(ids) != len(vectors):
             raise ValueError(f"got {len(ids)} ids but {len(vectors)} vectors")
@@ -70,6 +74,8 @@ class FitSampleCollector:
             self._prune(self.max_vectors)
 
     def result(self) -> tuple[list[str], np.ndarray]:
+        """(ids, vectors) of the sample sorted by hash then id, capped at max_vectors: identical for any arrival order; an empty
+        (0, 0) array when nothing was kept."""
         self._prune(self.max_vectors)
         if not self._hashes:
             return [], np.empty((0, 0), dtype=np.float32)
@@ -92,6 +98,7 @@ def sample_for_fit(
     max_vectors: int | None = None,
     seed: int = 0,
 ) -> tuple[list[str], np.ndarray]:
+    """The fit sample of a stream of (ids, vectors) batches in one call; see FitSampleCollector for the order-free guarantee."""
     collector = FitSampleCollector(fraction, max_vectors, seed)
     for ids, vectors in batches:
         collector.add(ids, vectors)

@@ -62,6 +62,7 @@ class ClusterStats:
         self._count_terms(ids, texts, clusters)
 
     def table(self) -> pa.Table:
+        """One STATS_SCHEMA row per cluster 0..k-1, including empty clusters (size 0, null mean distance)."""
         total = int(self.sizes.sum())
         top_terms = self.terms.top_terms(self.config.top_terms)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -101,11 +102,13 @@ class ClusterStats:
 
 
 def snippet(text: str | None, chars: int) -> str:
+    """Whitespace-collapsed text cut to at most `chars` characters, ending in an ellipsis when cut; "" for None."""
     flat = _SPACES.sub(" ", text or "").strip()
     return flat if len(flat) <= chars else flat[: chars - 1].rstrip() + "…"
 
 
 def as_list(column) -> list:
+    """A plain Python list from an Arrow array, NumPy array or any iterable, so callers accept batch columns of any kind."""
     if isinstance(column, (pa.Array, pa.ChunkedArray)):
         return column.to_pylist()
     if isinstance(column, np.ndarray):

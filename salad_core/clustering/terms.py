@@ -27,6 +27,7 @@ MAX_CHARS_PER_DOCUMENT = 5_000  # the opening of a page names its topic; bounds 
 
 
 def english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop-word list, imported lazily so importing this module does not need sklearn."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS)
@@ -43,6 +44,8 @@ class ClusterTermCounter:
         self._stop_words = english_stop_words()
 
     def add(self, texts: Sequence[str | None], clusters: Sequence[int] | np.ndarray) -> None:
+        """Count each document's distinct terms once for its cluster (cluster ids in 0..k-1, aligned with `texts`); prunes the
+        vocabulary when it would exceed capacity."""
         rows: list[int] = []
         columns: list[int] = []
         for text, cluster in zip(texts, np.asarray(clusters).tolist()):
@@ -58,12 +61,15 @@ class ClusterTermCounter:
         self._count(rows, columns)
 
     def terms_of(self, text: str | None) -> set[str]:
+        """Distinct lower-cased alphabetic words (3+ letters) of a document's first MAX_CHARS_PER_DOCUMENT characters, stop words removed; empty for None or ""."""
         if not text:
             return set()
         words = WORD.findall(text[:MAX_CHARS_PER_DOCUMENT].lower())
         return {w for w in words if w not in self._stop_words}
 
     def top_terms(self, n: int) -> list[list[str]]:
+        """Per cluster 0..k-1, up to `n` terms with positive distinctiveness score, best first and ties by term, so the result does
+        not depend on insertion order."""
         terms = np.array(sorted(self.vocabulary, key=self.vocabulary.__getitem__) or [""], dtype=object)
         used = len(self.vocabulary)
         total = max(int(self.documents.sum()), 1)
