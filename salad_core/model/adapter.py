@@ -32,6 +32,7 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """RMS-normalise the last dimension in at least float32, scale by the learned weight, and return in the input dtype."""
         # Normalise in at least float32 so bf16 activations keep their scale (as Llama does).
         h = x.to(torch.promote_types(x.dtype, torch.float32))
         h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
@@ -54,6 +55,7 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding of x (..., T, head_dim) with cos/sin tables broadcastable to it (see rotary_cos_sin)."""
     return x * cos + _rotate_half(x) * sin
 
 
@@ -69,6 +71,7 @@ class Attention(nn.Module):
         self.o_proj = nn.Linear(cfg.n_head * cfg.head_dim, cfg.width, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """Causal self-attention over (B, T, width) with no padding mask (right padding cannot reach real frames); returns (B, T, width)."""
         b, t, _ = x.shape
         q = self.q_proj(x).view(b, t, self.n_head, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.n_kv_head, self.head_dim).transpose(1, 2)
@@ -90,6 +93,7 @@ class MLP(nn.Module):
         self.down_proj = nn.Linear(cfg.mlp, cfg.width, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """SwiGLU feed-forward, (..., width) -> (..., width)."""
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
@@ -102,6 +106,7 @@ class DecoderLayer(nn.Module):
         self.mlp = MLP(cfg)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """One pre-norm Llama block (attention then MLP, each residual) on (B, T, width)."""
         x = x + self.self_attn(self.input_layernorm(x), cos, sin)
         return x + self.mlp(self.post_attention_layernorm(x))
 
@@ -142,4 +147,5 @@ class SpeechAdapter(nn.Module):
 
 
 def count_parameters(module: nn.Module) -> int:
+    """Total number of parameter elements, trainable or not."""
     return sum(p.numel() for p in module.parameters())

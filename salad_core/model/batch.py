@@ -45,6 +45,7 @@ class DistillBatch:
         return self.input_ids.shape[0]
 
     def to(self, device: str | torch.device) -> "DistillBatch":
+        """A copy of the batch with every tensor moved to `device`."""
         return DistillBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
     def student_inputs(self) -> dict[str, torch.Tensor]:
@@ -73,6 +74,8 @@ def collate_samples(
     frames: Sequence[torch.Tensor | None] | None = None,
     pad_id: int = 0,
 ) -> DistillBatch:
+    """Right-padded student and teacher id tensors plus speech masks and the speech spans' frames in sample order; frames are
+    per sample (F, ...) or None for text. ValueError for an empty batch or a span past its utterance's frames."""
     if not samples:
         raise ValueError("cannot collate an empty batch")
     frames = list(frames) if frames is not None else [None] * len(samples)
