@@ -120,9 +120,21 @@ class WorkPoolSettings(BaseModel):
     job_variables: dict[str, Any] = Field(default_factory=dict, description="Overrides of the pool's job template (image, env, ...).")
 
 
+class AlertSettings(BaseModel):
+    webhook_url: str | None = Field(
+        default=None,
+        description="POST every alert here as JSON (a chat tool's incoming webhook, an on-call endpoint); $SALAD_ALERT_WEBHOOK overrides.",
+    )
+    notification_block: str | None = Field(
+        default=None,
+        description="Or the name of a notification block made in the Prefect UI (Slack, e-mail, a webhook with secret headers).",
+    )
+
+
 class DeploymentSettings(BaseModel):
     schedules: dict[str, ScheduleSettings] = Field(default_factory=dict)
     work_pool: WorkPoolSettings = Field(default_factory=WorkPoolSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
 def load_deployment_settings(path: str | Path | None = None) -> DeploymentSettings:
@@ -252,4 +264,90 @@ def register(config: PipelineConfig, settings: DeploymentSettings | None = None)
     ids = {}
     for deployment in build_deployments(config, settings, work_pool=True, paused=paused_on_server()):
         ids[f"{deployment.flow_name}/{deployment.name}"] = str(deployment.apply(work_pool_name=settings.work_pool.name))
+    declare_alerts(settings.alerts)
+    return ids
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+ALERT_BLOCK = "salad-alerts"  # the webhook block made from AlertSettings.webhook_url
+REGENERATION_ALERT = "salad: regeneration failed or crashed"
+QUARANTINE_ALERT = "salad: quarantine rate above threshold"
+
+
+def alert_automations(block_id=None) -> list:
+    """The automations declared with the deployments: a regeneration run that fails or crashes, and a
+    stage whose quarantine rate passed its threshold (tasks/alerts.py emits that event). They notify
+    the block ``block_id``; without one they still fire, and show in the UI's event feed."""
+    from prefect.automations import Automation
+    from prefect.events.actions import DoNothing, SendNotification
+    from prefect.events.schemas.automations import EventTrigger, Posture
+
+    from deployments.regenerate import regenerate_flow
+    from tasks.alerts import QUARANTINE_RATE_EVENT
+
+    def notify(subject: str, body: str) -> list:
+        return [SendNotification(block_document_id=block_id, subject=subject, body=body)] if block_id else [DoNothing()]
+
+    return [
+        Automation(
+            name=REGENERATION_ALERT,
+            description="A data regeneration run (scheduled or manual) ended Failed or Crashed.",
+            trigger=EventTrigger(
+                expect={"prefect.flow-run.Failed", "prefect.flow-run.Crashed"},
+                match={"prefect.resource.id": "prefect.flow-run.*"},
+                match_related={"prefect.resource.role": "flow", "prefect.resource.name": regenerate_flow.name},
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=notify(
+                "SALAD regeneration {{ flow_run.name }} ended {{ flow_run.state.name }}",
+                "Flow run {{ flow_run.name }} ({{ flow_run.id }}) ended {{ flow_run.state.name }}: {{ flow_run.state.message }}\n"
+                "{{ flow_run|ui_url }}",
+            ),
+        ),
+        Automation(
+            name=QUARANTINE_ALERT,
+            description="A stage quarantined more of its rows than its threshold allows.",
+            trigger=EventTrigger(
+                expect={QUARANTINE_RATE_EVENT},
+                match={"prefect.resource.id": "salad.artifact.*"},
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=notify(
+                "SALAD: stage {{ event.payload.stage }} quarantined {{ (100 * event.payload.rate)|round(1) }}% of its rows",
+                "{{ event.payload.quarantined }} of {{ event.payload.kept + event.payload.quarantined }} rows quarantined "
+                "(threshold {{ (100 * event.payload.threshold)|round(1) }}%); see {{ event.payload.artifact }} "
+                "(salad quarantine list)",
+            ),
+        ),
+    ]
+
+
+def declare_alerts(settings: AlertSettings) -> dict[str, str]:
+    """Create or replace the alert automations on the server of ``$PREFECT_API_URL``; a person's
+    disabling of one in the UI is kept. Returns {automation name: id}."""
+    from prefect.automations import Automation
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.blocks.core import Block
+
+    block_id = None
+    url = os.environ.get("SALAD_ALERT_WEBHOOK") or settings.webhook_url
+    if url:
+        block = CustomWebhookNotificationBlock(
+            name="SALAD alert", url=url, json_data={"subject": "{{subject}}", "body": "{{body}}", "source": "{{name}}"}
+        )
+        block_id = block.save(ALERT_BLOCK, overwrite=True)
+    elif settings.notification_block:
+        block_id = Block.load(settings.notification_block)._block_document_id
+    ids = {}
+    for automation in alert_automations(block_id):
+        try:
+            existing = Automation.read(name=automation.name)
+        except ValueError:
+            existing = None
+        if existing is not None:
+            automation.enabled = existing.enabled
+            existing.delete()
+        ids[automation.name] = str(automation.create().id)
     return ids

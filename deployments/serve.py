@@ -18,7 +18,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from deployments.registry import build_deployments, load_deployment_settings, paused_on_server  # noqa: E402
+from deployments.registry import build_deployments, declare_alerts, load_deployment_settings, paused_on_server  # noqa: E402
 from flows.config import load_config  # noqa: E402
 
 
@@ -31,8 +31,10 @@ def serve_deployments(
     from prefect import serve
 
     config = load_config(preset, list(overrides or []))
+    settings = load_deployment_settings(schedules)
     paused = paused_on_server(serve=True)  # schedules paused in the UI stay paused
-    serve(*build_deployments(config, load_deployment_settings(schedules), work_pool=False, paused=paused))
+    declare_alerts(settings.alerts)
+    serve(*build_deployments(config, settings, work_pool=False, paused=paused))
 
 
 if __name__ == "__main__":

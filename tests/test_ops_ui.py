@@ -6,6 +6,11 @@ tests take it down and up again; driven through the REST calls the UI makes (tes
 
 from __future__ import annotations
 
+import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from deployments.server import free_port
@@ -77,3 +82,56 @@ def task_runs(ui: SaladUi, flow_run_id: str) -> list[dict]:
 
 def running_task_runs(ui: SaladUi, flow_run_id: str) -> list[dict]:
     return [t for t in task_runs(ui, flow_run_id) if t["state_type"] in ("RUNNING", "PENDING")]
+
+
+def test_alerts_are_declared_with_the_deployments_and_a_failed_regeneration_reaches_a_webhook(ui: SaladUi, tmp_path):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from deployments.registry import QUARANTINE_ALERT, REGENERATION_ALERT, AlertSettings, declare_alerts
+    from deployments.server import _drain_prefect_workers
+    from storage import ArtifactRef
+    from tasks.alerts import report_quarantine_rate
+
+    names = {a["name"]: a for a in ui.api._call("POST", "/automations/filter", json={})}
+    assert {REGENERATION_ALERT, QUARANTINE_ALERT} <= set(names)  # `salad ui up` declared them
+    assert names[REGENERATION_ALERT]["enabled"] and names[REGENERATION_ALERT]["actions"][0]["type"] == "do-nothing"
+
+    with webhook() as (url, received), temporary_settings(updates={PREFECT_API_URL: f"{ui.url}/api"}):
+        declare_alerts(AlertSettings(webhook_url=url))  # what settings `alerts: {webhook_url: ...}` makes `up` do
+        params = ui.api.deployment("salad-regenerate", "regenerate")["parameters"]
+        params["config"]["ingest"].update(source="fineweb", paths=[f"{tmp_path}/missing/*.parquet"])
+        run = ui.api.run_deployment("salad-regenerate", "regenerate", params)
+        assert ui.api.wait(run["id"])["state_type"] == "FAILED"
+        alert = wait_for(lambda: next((r for r in received if "regeneration" in r["subject"]), None), "the regeneration alert", timeout=90, every=0.5)
+        assert alert["subject"].endswith("ended Failed") and run["name"] in alert["subject"], alert
+        assert "no such file" in alert["body"] and run["id"] in alert["body"], alert
+
+        assert report_quarantine_rate("ingest", ArtifactRef(name="corpus_quarantine", fingerprint="f00d"), kept=90, quarantined=10, threshold=0.05)
+        assert report_quarantine_rate("ingest", ArtifactRef(name="corpus_quarantine", fingerprint="f00d"), kept=99, quarantined=1, threshold=0.05) is None
+        _drain_prefect_workers()
+        alert = wait_for(lambda: next((r for r in received if "quarantined" in r["subject"]), None), "the quarantine alert", timeout=90, every=0.5)
+        assert alert["subject"] == "SALAD: stage ingest quarantined 10.0% of its rows", alert
+        assert "10 of 100 rows quarantined (threshold 5.0%); see corpus_quarantine@f00d" in alert["body"], alert
+
+
+@contextmanager
+def webhook():
+    """An HTTP endpoint on 127.0.0.1 that keeps every JSON body POSTed to it."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    finally:
+        server.shutdown()
