@@ -70,6 +70,7 @@ class SpeechSegment(BaseModel):
 
     @property
     def length(self) -> int:
+        """Student positions this span occupies: one per codec frame."""
         return self.end_frame - self.start_frame
 
     @model_validator(mode="after")
@@ -87,6 +88,7 @@ class MarkerSegment(BaseModel):
 
     @property
     def length(self) -> int:
+        """A marker always occupies exactly one student position."""
         return 1
 
 
@@ -107,6 +109,7 @@ class InterleavedSample(BaseModel):
 
     @property
     def n_positions(self) -> int:
+        """Length of the student sequence: the sum of its segments' positions (text tokens, speech frames, markers)."""
         return sum(s.length for s in self.segments)
 
     @property

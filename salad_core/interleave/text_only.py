@@ -16,6 +16,7 @@ from salad_core.interleave.records import InterleavedSample, TextSegment
 
 
 def text_only_sample(sample_id: str, token_ids: Sequence[int], max_positions: int = 2048) -> InterleavedSample:
+    """A sample with one text segment, student and teacher reading the same first `max_positions` tokens; ValueError when no token is left."""
     ids = [int(t) for t in token_ids[:max_positions]]
     if not ids:
         raise ValueError("a text-only sample needs at least one token")
