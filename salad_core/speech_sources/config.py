@@ -93,8 +93,11 @@ class SpeechSourceConfig(BaseModel):
 
     @property
     def source(self) -> str:
+        """Name recorded for rows from this source: `source_name` when set, else the reader kind."""
         return self.source_name or self.kind
 
     def content_params(self) -> dict[str, Any]:
+        """The settings that decide the stage's output, for its fingerprint: storage options and aligner location/device are left
+        out so moving them does not redo the stage."""
         # the aligner is fingerprinted by its files' hash (the stage's models), not by where it lies
         return self.model_dump(mode="json", exclude={"storage_options", "aligner_device", "aligner_model_path"})

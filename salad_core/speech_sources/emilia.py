@@ -21,6 +21,8 @@ AUDIO_SUFFIXES = ("mp3", "wav", "flac")
 
 
 def read_emilia(shards: list[str], storage_options: dict[str, Any]) -> Iterator[SpeechItem]:
+    """Items from Emilia-style WebDataset tar shards (a JSON plus an audio member per key), streamed in shard order with audio
+    decoded lazily; unreadable tars, bad metadata and incomplete samples come as items with `problem` set, not exceptions."""
     for shard in shards:
         name = shard.rsplit("/", 1)[-1]
         pending: dict[str, dict[str, bytes]] = {}

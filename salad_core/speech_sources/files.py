@@ -52,5 +52,6 @@ def identity(url: str, storage_options: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_bytes(url: str, storage_options: dict[str, Any]) -> bytes:
+    """The whole content of a local path or fsspec url as bytes."""
     with fsspec.open(url, "rb", **storage_options) as f:
         return f.read()

@@ -37,6 +37,7 @@ DUPLICATE_ID = "duplicate id"
 
 
 def transcript_path(folder: str, transcripts: str) -> Path:
+    """The transcript file's path: `transcripts` as given when absolute, else relative to `folder`."""
     path = Path(transcripts)
     return path if path.is_absolute() else Path(folder) / path
 
@@ -103,6 +104,8 @@ def _clashes(tsv: Path, lines: list[_Line]) -> dict[int, str]:
 
 
 def read_folder(folder: str, transcripts: str) -> Iterator[SpeechItem]:
+    """One item per transcript line in file order, audio loaded lazily from `folder`; bad lines, missing files and clashing
+    names become items with `problem` set. ValueError for an empty transcript file."""
     tsv = transcript_path(folder, transcripts)
     raw_lines = tsv.read_bytes().splitlines()
     if not raw_lines:

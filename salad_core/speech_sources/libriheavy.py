@@ -115,6 +115,7 @@ def read_range(url: str, start: float, duration: float | None, storage_options: 
 
 
 def open_lines(url: str, storage_options: dict[str, Any]) -> Iterator[str]:
+    """Text lines of a manifest (gunzipped when the url ends in .gz), UTF-8, streamed without reading the whole file."""
     with fsspec.open(url, "rb", **storage_options) as raw:
         stream = gzip.GzipFile(fileobj=raw) if url.endswith(".gz") else raw
         for line in io.TextIOWrapper(stream, encoding="utf-8"):
@@ -122,6 +123,7 @@ def open_lines(url: str, storage_options: dict[str, Any]) -> Iterator[str]:
 
 
 def cut_text(cut: dict) -> str | None:
+    """A cut's transcript: the first of `custom.texts` when present, else the first supervision's text; None when there is neither."""
     texts = (cut.get("custom") or {}).get("texts") or []
     if texts and texts[0]:
         return texts[0]
@@ -130,6 +132,7 @@ def cut_text(cut: dict) -> str | None:
 
 
 def cut_word_timings(cut: dict) -> list[dict] | None:
+    """Word timings in seconds from the first supervision's word alignment as [{word, start, end}], or None when the cut has none."""
     sups = cut.get("supervisions") or []
     words = ((sups[0].get("alignment") or {}).get("word") if sups else None) or None
     if not words:
@@ -140,6 +143,8 @@ def cut_word_timings(cut: dict) -> list[dict] | None:
 
 
 def read_libriheavy(manifests: list[str], prefixes: dict[str, str], storage_options: dict[str, Any]) -> Iterator[SpeechItem]:
+    """One item per Libriheavy MonoCut line, in manifest order, with audio read lazily from the (remapped) recording range;
+    unusable lines become items with `problem` set."""
     for manifest in manifests:
         name = manifest.rsplit("/", 1)[-1]
         for line_no, line in enumerate(open_lines(manifest, storage_options), start=1):

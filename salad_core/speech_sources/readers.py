@@ -37,6 +37,7 @@ def input_files(config: SpeechSourceConfig) -> list[dict[str, Any]]:
 
 
 def read_items(config: SpeechSourceConfig) -> Iterator[SpeechItem]:
+    """Items of the configured source, duplicate ids marked as problems, cut to `limit` when set; lazy, in the source's order."""
     if config.kind == "folder":
         items = read_folder(config.folder, config.transcripts)
     elif config.kind == "libriheavy":
@@ -48,6 +49,7 @@ def read_items(config: SpeechSourceConfig) -> Iterator[SpeechItem]:
 
 
 def unique_ids(items: Iterator[SpeechItem]) -> Iterator[SpeechItem]:
+    """Pass items through, marking each repeat of an already seen id as a duplicate problem (the first keeps it); memory ~ a 12-byte hash per id."""
     first_seen: dict[bytes, str] = {}  # 12-byte id hash -> origin: ~100 bytes per item
     for item in items:
         key = hashlib.blake2b(item.id.encode(), digest_size=12).digest()

@@ -17,6 +17,7 @@ INNER_KINDS = ("empty transcript", "file not found", "incomplete sample", "not a
 
 
 def reason_kind(reason: str) -> str:
+    """The kind of a quarantine reason (a fixed set of stats keys, or "other"), ignoring the file, line and id details it names."""
     for kind in PREFIX_KINDS:
         if reason.startswith(kind):
             return kind
