@@ -28,9 +28,11 @@ class TeacherEvaluation:
 
     @property
     def ratio(self) -> float:
+        """Held-out over unigram perplexity: well below 1 means the teacher learned more than token frequencies."""
         return self.held_out_perplexity / self.unigram_perplexity
 
     def stats(self) -> dict[str, float | int]:
+        """JSON-ready stats for the manifest, perplexities and ratio rounded to 4 decimals."""
         return {
             "held_out_perplexity": round(self.held_out_perplexity, 4),
             "unigram_perplexity": round(self.unigram_perplexity, 4),
@@ -42,6 +44,8 @@ class TeacherEvaluation:
 def evaluate_teacher(
     model, streams: TokenStreams, vocab_size: int, seq_len: int, batch_size: int = 16, device: str | torch.device = "cpu"
 ) -> TeacherEvaluation:
+    """Teacher vs add-one unigram perplexity on the same held-out (seq_len + 1)-token windows; ValueError when the held-out
+    stream is shorter than one window."""
     windows = token_windows(streams.held_out, seq_len)
     return TeacherEvaluation(
         held_out_perplexity=model_perplexity(model, windows, batch_size, device),

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 @torch.no_grad()
 def model_perplexity(model, windows: torch.Tensor, batch_size: int = 16, device: str | torch.device = "cpu") -> float:
+    """exp(mean next-token NLL) over all targets of the (n, seq_len + 1) windows, no gradients needed; restores the model's train/eval mode."""
     was_training = model.training
     model.eval()
     total_nll, total_tokens = 0.0, 0

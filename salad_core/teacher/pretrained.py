@@ -35,6 +35,7 @@ PRETRAINED_SCHEMA = pa.schema(
 
 
 def pretrained_teacher_table(path: str, folder: Path, hashes: dict[str, str], config: PretrainedConfig) -> pa.Table:
+    """The one-row PRETRAINED_SCHEMA table identifying a pretrained teacher: its path, resolved folder, per-file SHA-256s and full config."""
     row = {
         "path": path,
         "resolved_folder": str(folder),

@@ -17,6 +17,7 @@ import torch
 
 @contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
+    """Context manager: run the block with `n` torch CPU threads (None: leave as is), restoring the previous count on exit."""
     previous = torch.get_num_threads()
     if n is not None:
         torch.set_num_threads(n)

@@ -37,6 +37,7 @@ TOKENIZER_SCHEMA = pa.schema(
 
 
 def tokenizer_to_table(tokenizer: PreTrainedTokenizerFast, source: str) -> pa.Table:
+    """The tokenizer as a one-row TOKENIZER_SCHEMA table (its JSON, special tokens and speech marker ids), so it travels as data, not files."""
     row = {
         "tokenizer_json": tokenizer.backend_tokenizer.to_str(),
         "vocab_size": len(tokenizer),
@@ -52,6 +53,7 @@ def tokenizer_to_table(tokenizer: PreTrainedTokenizerFast, source: str) -> pa.Ta
 
 
 def table_to_tokenizer(table: pa.Table) -> PreTrainedTokenizerFast:
+    """The tokenizer back from a one-row table; ValueError for any other row count or when its vocabulary size differs from the row's."""
     if table.num_rows != 1:
         raise ValueError(f"a tokenizer table has exactly one row, got {table.num_rows}")
     row = table.to_pylist()[0]

@@ -55,6 +55,7 @@ def _bytes_tensor(data: bytes, dtype_name: str, shape: list[int]) -> torch.Tenso
 
 
 def state_dict_to_table(state_dict: dict[str, torch.Tensor], config: PretrainedConfig) -> pa.Table:
+    """A state dict as WEIGHTS_SCHEMA rows (one per tensor, raw bytes, no pickle), each carrying the model config JSON."""
     config_json = config.to_json_string(use_diff=False)
     rows = [
         {"name": n, "dtype": _dtype_name(t.dtype), "shape": list(t.shape), "data": _tensor_bytes(t), "config_json": config_json}
@@ -64,11 +65,13 @@ def state_dict_to_table(state_dict: dict[str, torch.Tensor], config: PretrainedC
 
 
 def table_to_state_dict(table: pa.Table) -> dict[str, torch.Tensor]:
+    """The state dict back from a weights table, tensors rebuilt from raw bytes with their stored dtype and shape."""
     names, dtypes, shapes, data = (table.column(c).to_pylist() for c in ("name", "dtype", "shape", "data"))
     return {n: _bytes_tensor(d, dt, s) for n, dt, s, d in zip(names, dtypes, shapes, data)}
 
 
 def table_to_config(table: pa.Table) -> PretrainedConfig:
+    """The model config stored in a weights table; ValueError unless every row carries the same config."""
     configs = set(table.column("config_json").unique().to_pylist())
     if len(configs) != 1:
         raise ValueError(f"a weights table carries exactly one config, found {len(configs)}")
