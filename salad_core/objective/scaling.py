@@ -26,6 +26,7 @@ class ScalingFit(BaseModel):
     rmse: float
 
     def predict(self, tokens: float | np.ndarray) -> float | np.ndarray:
+        """Predicted misalignment E + B * D^-beta at `tokens` D (positions), elementwise for arrays."""
         return self.E + self.B * np.asarray(tokens, dtype=float) ** (-self.beta)
 
 
@@ -44,6 +45,7 @@ def _start(log_d: np.ndarray, m: np.ndarray, n_grid: int = 64) -> tuple[float, f
 
 
 def fit_scaling_law(tokens: Sequence[float], misalignment: Sequence[float]) -> ScalingFit:
+    """Least-squares fit of M(D) = E + B * D^-beta with E, beta >= 0; needs >= 3 positive (tokens, misalignment) pairs, else ValueError."""
     d = np.asarray(tokens, dtype=float)
     m = np.asarray(misalignment, dtype=float)
     if d.shape != m.shape or d.size < 3:

@@ -16,6 +16,7 @@ from salad_core.objective.teacher import FrozenTeacher
 
 
 def batch_loss(student: SpeechLM, teacher: FrozenTeacher, batch: DistillBatch, config: DistillConfig = DistillConfig()) -> DistillLoss:
+    """The distillation loss of one batch: student and teacher hidden states gathered at aligned positions, so only matched positions reach the heads."""
     s_hidden = student.hidden_states(**batch.student_inputs())
     t_hidden = teacher.hidden_states(batch.teacher_ids, batch.teacher_attention_mask)
     return distillation_loss(

@@ -28,13 +28,16 @@ class FrozenTeacher(nn.Module):
 
     @classmethod
     def copy_of(cls, llm: nn.Module) -> "FrozenTeacher":
+        """A frozen teacher over a deep copy of `llm`, so the student can train the original without changing the teacher."""
         return cls(copy.deepcopy(llm))
 
     def train(self, mode: bool = True) -> "FrozenTeacher":
+        """Ignore `mode` and stay in eval: no dropout, so the teacher gives the same outputs every step."""
         return super().train(False)  # always eval: no dropout, same outputs every step
 
     @property
     def head(self) -> nn.Module:
+        """The LLM's output embedding (LM head), applied by the loss only at target positions."""
         return self.llm.get_output_embeddings()
 
     @torch.no_grad()
