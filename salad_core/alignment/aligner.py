@@ -53,9 +53,11 @@ class CTCWordAligner:
 
     @property
     def seconds_per_frame(self) -> float:
+        """Seconds of audio per CTC output frame (the model's total conv stride over its sample rate), to turn frame indices into times."""
         return self._loaded.samples_per_frame / self._loaded.sample_rate
 
     def model_info(self) -> dict[str, Any]:
+        """Identity of the aligner model (path, architecture, file hashes, sample rate) for the stage's manifest."""
         return self._loaded.model_info()
 
     def align(self, audio_24k: np.ndarray, text: str) -> list[dict[str, Any]]:
@@ -103,6 +105,8 @@ class Vocabulary:
 
     @classmethod
     def from_tokenizer(cls, tokenizer: Any, blank: int) -> "Vocabulary":
+        """The alignable vocabulary of a CTC tokenizer: single-character tokens other than blank, specials and the word delimiter,
+        with the vocabulary's letter case."""
         vocab: dict[str, int] = tokenizer.get_vocab()
         delimiter = getattr(tokenizer, "word_delimiter_token", None)
         special = set(tokenizer.all_special_tokens) | {delimiter}

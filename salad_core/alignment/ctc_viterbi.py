@@ -39,6 +39,7 @@ def frames_needed(tokens: Sequence[int]) -> int:
 
 
 def check_fits(tokens: Sequence[int], frames: int) -> None:
+    """AlignmentError, naming both counts, when `frames` CTC frames are too few for any path through `tokens`; returns None when they fit."""
     needed = frames_needed(tokens)
     if needed > frames:
         repeats = needed - len(tokens)
