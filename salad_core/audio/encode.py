@@ -20,10 +20,12 @@ import soundfile as sf
 
 
 def encode_flac(audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> bytes:
+    """Mono (n,) audio in [-1, 1] as FLAC bytes at `sr` Hz (clipped for PCM subtypes); ValueError for non-1-D or non-finite audio."""
     return _encode(audio, sr, format="FLAC", subtype=subtype)
 
 
 def encode_wav(audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> bytes:
+    """Mono (n,) audio in [-1, 1] as WAV bytes at `sr` Hz (clipped for PCM subtypes); ValueError for non-1-D or non-finite audio."""
     return _encode(audio, sr, format="WAV", subtype=subtype)
 
 
