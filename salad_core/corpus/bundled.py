@@ -155,6 +155,7 @@ def make_row(seed: int, index: int, plan: RowPlan) -> dict:
 
 
 def rows_to_batch(rows: Sequence[dict]) -> pa.RecordBatch:
+    """Row dicts (each with every FINEWEB_SCHEMA column) as one record batch of that schema, rows in order."""
     columns = {name: [row[name] for row in rows] for name in FINEWEB_SCHEMA.names}
     return pa.RecordBatch.from_pydict(columns, schema=FINEWEB_SCHEMA)
 
@@ -237,6 +238,7 @@ def fill(template: str, topic: TopicData, rng: random.Random) -> str:
 
 
 def slot_pool(name: str, topic: TopicData) -> Sequence[str]:
+    """The values a template slot `{name}` draws from: the topic's terms, counts, the topic's own pool, then a shared pool; KeyError for an unknown slot."""
     if name == "term":
         return topic.terms
     if name == "count":

@@ -34,6 +34,7 @@ class SourceFile:
     etag: str
 
     def as_param(self) -> dict:
+        """The file's identity as JSON-ready params (url, size, etag), so a changed file changes the ingest fingerprint."""
         return {"url": self.url, "size": self.size, "etag": self.etag}
 
 

@@ -91,6 +91,7 @@ class CorpusIngest:
             yield index, pa.concat_tables(pending).combine_chunks() if pending else FINEWEB_SCHEMA.empty_table()
 
     def empty_reason(self) -> str:
+        """A readable explanation of why no row was kept: no input rows, or how many were quarantined and filtered, by reason."""
         where = self._inputs()
         if self.rows_read == 0:
             return f"the input has no rows ({where})"
@@ -115,11 +116,14 @@ class CorpusIngest:
         log.warning("EMPTY CORPUS committed because ingest.allow_empty=true: %s", reason)
 
     def quarantine_table(self) -> pa.Table:
+        """All quarantined rows read so far as one QUARANTINE_SCHEMA table (empty table when none)."""
         if not self._quarantine:
             return QUARANTINE_SCHEMA.empty_table()
         return pa.concat_tables(self._quarantine).cast(QUARANTINE_SCHEMA)
 
     def stats(self) -> dict:
+        """JSON-ready ingest counts for the manifest (read, kept, quarantined, filtered and repaired by reason, rows per file);
+        meaningful after `shards()` is exhausted."""
         return {
             "rows_read": self.rows_read,
             "rows_kept": self.rows_kept,

@@ -48,6 +48,7 @@ class Problem:
 
     @property
     def reason(self) -> str:
+        """The quarantine reason string: the problem kind, with its detail after a colon when there is one."""
         return self.kind if self.detail is None else f"{self.kind}: {self.detail}"
 
 
