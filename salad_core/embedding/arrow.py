@@ -15,10 +15,12 @@ import pyarrow as pa
 
 
 def embedding_type(dim: int) -> pa.DataType:
+    """Arrow type of an embedding column: fixed-size lists of `dim` float32."""
     return pa.list_(pa.float32(), dim)
 
 
 def vectors_to_arrow(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    """A (n, dim) array as a fixed_size_list<float32, dim> Arrow array, row per vector; ValueError unless 2-D."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2:
         raise ValueError(f"expected a 2-D array, got shape {vectors.shape}")
@@ -26,6 +28,7 @@ def vectors_to_arrow(vectors: np.ndarray) -> pa.FixedSizeListArray:
 
 
 def arrow_to_vectors(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """(n, dim) float32 array from a fixed-size-list column, row order kept; TypeError for another type, ValueError for null rows."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if not pa.types.is_fixed_size_list(column.type):

