@@ -79,6 +79,7 @@ class MimiConfig(BaseModel):
 
     @property
     def batch_items(self) -> int:
+        """Clips per encoder batch: `max_batch_items` when set, else 2 on CPU (cache-bound) and 32 on an accelerator."""
         if self.max_batch_items is not None:
             return self.max_batch_items
         return 2 if self.on_cpu else 32
@@ -100,6 +101,7 @@ class MimiConfig(BaseModel):
 
     @property
     def chunk(self) -> int | None:
+        """Frames per streamed encoder chunk: `chunk_frames` when set, else 32 on CPU in float32 (faster there) and None (whole clips) otherwise."""
         if self.chunk_frames is not None:
             return self.chunk_frames
         return 32 if self.on_cpu and self.dtype == "float32" else None

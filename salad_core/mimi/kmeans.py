@@ -36,6 +36,7 @@ def kmeans(points: torch.Tensor, k: int, n_iter: int, generator: torch.Generator
 
 
 def kmeans_plus_plus(points: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+    """k-means++ seeding: `k` rows of `points` (N, D) chosen with the generator, so the result is reproducible; duplicate points are tolerated."""
     first = int(torch.randint(len(points), (1,), generator=generator))
     chosen = [first]
     closest = torch.cdist(points, points[first : first + 1]).squeeze(1) ** 2

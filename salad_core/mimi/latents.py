@@ -26,6 +26,7 @@ class CodesToLatents(torch.nn.Module):
         self.quantizer = copy.deepcopy(quantizer).eval().requires_grad_(False)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        """(B, K, T) integer codes -> (B, 512, T) latents with the frozen quantizer copy."""
         return codes_to_latents(self.quantizer, codes)
 
 

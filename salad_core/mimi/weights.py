@@ -83,6 +83,7 @@ def build_mimi(weights_path: Path | None, seed: int, num_codebooks: int, device:
 
 
 def freeze(model: torch.nn.Module) -> torch.nn.Module:
+    """Put the model in eval mode with no gradients, in place, and return it."""
     model.eval()
     model.requires_grad_(False)
     return model
@@ -126,6 +127,7 @@ def load_codebooks(model: torch.nn.Module, path: str | os.PathLike, expected_sha
 
 
 def read_weights_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata stored in a safetensors file header ({} when none), read without loading the tensors."""
     with safe_open(str(path), framework="pt") as f:
         return dict(f.metadata() or {})
 
