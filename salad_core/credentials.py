@@ -24,6 +24,8 @@ class CredentialsInConfig(ValueError):
 
 
 def refuse_url_credentials(urls: Iterable[str | None], field: str) -> None:
+    """CredentialsInConfig when any url carries user:password@ info (the message masks it); None urls are ignored. Secrets must
+    not land in run parameters or manifests."""
     for url in urls:
         match = URL_WITH_USERINFO.match(url or "")
         if match:
@@ -32,6 +34,7 @@ def refuse_url_credentials(urls: Iterable[str | None], field: str) -> None:
 
 
 def refuse_secret_options(options: Mapping[str, Any], field: str) -> None:
+    """CredentialsInConfig when any option key looks like a secret (token, password, api_key, ...), so credentials come from the environment instead."""
     secret = sorted(k for k in options if SECRET_KEY.search(str(k)))
     if secret:
         raise CredentialsInConfig(f"{field}: the option(s) {secret} look like credentials and are refused; {WHERE_INSTEAD}")

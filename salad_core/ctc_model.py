@@ -86,6 +86,7 @@ class LocalCTCModel:
         )
 
     def model_info(self) -> dict[str, Any]:
+        """JSON-ready identity of the CTC model for manifests: path, architecture, SHA-256 of its files and input sample rate."""
         return {
             "path": str(self.path),
             "architecture": self.architecture,
