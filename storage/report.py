@@ -15,9 +15,10 @@ def manifest_markdown(
     """The version's card: headline numbers first (rows, quarantined, wall time and rate), then
     parameters, provenance, schema, upstream tree and the stage's own figures.
 
-    ``stage_seconds`` is the stage's wall time from its start (the caller measures it); without it
-    the card shows the manifest's ``wall_time_s``, which counts from the writer's creation and can
-    miss work done before it (a training run writes its checkpoint tables at the end).
+    ``stage_seconds`` is the wall time from the start of the task that ran the stage to the commit
+    (the caller measures it; a task that makes several artifacts counts its earlier ones too).
+    Without it the card shows the manifest's ``wall_time_s``, which counts from the writer's
+    creation and can miss work done before it (a training run writes its checkpoint tables at the end).
     """
     seconds = stage_seconds if stage_seconds is not None else m.wall_time_s
     rate = f" ({m.num_rows / seconds:,.3g} rows/s)" if seconds > 0 and m.num_rows else ""
@@ -31,7 +32,7 @@ def manifest_markdown(
     if quarantined is not None:
         lines.append(f"| quarantined | {quarantined:,} |")
     lines += [
-        f"| {'stage wall time' if stage_seconds is not None else 'wall time (writing)'} | {seconds:,.1f} s{rate} |",
+        f"| {'wall time (task start → commit)' if stage_seconds is not None else 'wall time (writing)'} | {seconds:,.1f} s{rate} |",
         f"| location | `{uri}` |",
         f"| created | {m.created_at} |",
         f"| code | `{m.code_version}` (git `{(m.git_commit or 'n/a')[:12]}`{' dirty' if m.git_dirty else ''}) |",

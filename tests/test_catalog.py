@@ -72,3 +72,20 @@ def test_versions_that_coexist_by_design_do_not_make_each_other_stale(store):
     stale = {(e.name, e.role): e.why_stale for e in catalog(store.all_manifests()) if e.stale}
     assert set(stale) == {("misalignment", ""), ("checkpoint", "final, also from checkpoint +1")}
     assert stale[("misalignment", "")][0].startswith(f"parent checkpoint: built from {pre_decay.fingerprint[:12]}")
+
+
+def test_the_cli_lists_the_catalog_and_only_the_stale_on_request(store):
+    import json
+
+    from typer.testing import CliRunner
+
+    from deployments.catalog_cli import app
+
+    corpus = commit(store, "corpus", {"k": 1})
+    commit(store, "embeddings", {}, [corpus])
+    commit(store, "corpus", {"k": 2})
+    every = CliRunner().invoke(app, ["--store", store.uri])
+    assert every.exit_code == 0 and "2 artifact(s)" in every.output and "1 stale" in every.output and "STALE" in every.output
+    only = CliRunner().invoke(app, ["--store", store.uri, "--only-stale", "--json"])
+    rows = [json.loads(line) for line in only.output.splitlines()]
+    assert [(r["artifact"], r["stale"]) for r in rows] == [("embeddings", "STALE")] and rows[0]["why stale"].startswith("parent corpus")

@@ -64,5 +64,5 @@ def test_stage_summary_shows_parameters_and_headline_numbers(diamond):
     text = manifest_markdown(m, "file:///x", store.upstream(final), stage_seconds=12.5, quarantined=3)
     assert "**Parameters**\n\n- `seed`: `0`\n" in text
     assert "| rows | 2 in 1 shard(s)" in text and "| quarantined | 3 |" in text
-    assert "| stage wall time | 12.5 s (0.16 rows/s) |" in text
+    assert "| wall time (task start → commit) | 12.5 s (0.16 rows/s) |" in text
     assert text.count("corpus@") == 3  # upstream tree: once in full, twice as → see above
