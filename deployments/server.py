@@ -320,9 +320,10 @@ def process_gone(infrastructure_pid: str | None) -> bool:
 def reconcile_runs(settle_s: float = 5.0) -> tuple[list[str], list[str]]:
     """Mark Crashed what Prefect leaves Running after a kill, on the server of ``$PREFECT_API_URL``.
 
-    A flow run whose process is gone (``process_gone``), a subflow run whose parent run has ended,
-    and a task run whose flow run has ended (for ``settle_s``: its last task states may still be
-    on their way). Returns the names of the flow runs and task runs it marked.
+    A flow run whose process is gone (``process_gone``); a subflow run or task run whose flow run
+    has ended, or has started again since (a retry: they belong to the killed attempt). Only states
+    older than ``settle_s`` are judged: the last states of a run may still be on their way.
+    Returns the names of the flow runs and task runs it marked.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
@@ -341,8 +342,16 @@ def reconcile_runs(settle_s: float = 5.0) -> tuple[list[str], list[str]]:
     live = [StateType(s) for s in LIVE_STATES]
     now = time.time()
 
+    def settled(run) -> bool:
+        return run.state is not None and now - run.state.timestamp.timestamp() > settle_s
+
     def ended(run) -> bool:
-        return run.state is not None and run.state.is_final() and now - run.state.timestamp.timestamp() > settle_s
+        return settled(run) and run.state.is_final()
+
+    def superseded(child, owner) -> bool:  # left by an earlier attempt: the owner has started again since
+        return child.state is not None and owner.state_type.value == "RUNNING" and settled(owner) and (
+            owner.state.timestamp.timestamp() > child.state.timestamp.timestamp() + 1
+        )
 
     flows, tasks = [], []
     with get_client(sync_client=True) as client:
@@ -355,12 +364,15 @@ def reconcile_runs(settle_s: float = 5.0) -> tuple[list[str], list[str]]:
             marked = 0
             for run in runs:
                 why = None
-                if process_gone(run.infrastructure_pid):
+                if run.state_type.value != "PENDING" and settled(run) and process_gone(run.infrastructure_pid):
+                    # (a Pending run may carry the pid of its previous attempt until the worker records the new one)
                     why = f"its process ({run.infrastructure_pid}) is gone"
                 elif run.parent_task_run_id in parent_task:
                     parent = parent_flows.get(parent_task[run.parent_task_run_id].flow_run_id)
                     if parent is not None and ended(parent) or parent_task[run.parent_task_run_id].state.is_final():
                         why = "the run that started it has ended"
+                    elif parent is not None and superseded(run, parent):
+                        why = f"the run that started it, {parent.name}, has started again since"
                 if why:
                     client.set_flow_run_state(run.id, Crashed(message=f"{why} (marked by salad's run reconciliation)"), force=True)
                     flows.append(run.name)
@@ -373,8 +385,9 @@ def reconcile_runs(settle_s: float = 5.0) -> tuple[list[str], list[str]]:
         owners = {f.id: f for f in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(owner_ids))))} if owner_ids else {}
         for task in running:
             owner = owners.get(task.flow_run_id)
-            if owner is not None and ended(owner):
-                message = f"its flow run {owner.name} ended {owner.state.type.value} (marked by salad's run reconciliation)"
+            if owner is not None and (ended(owner) or superseded(task, owner)):
+                how = f"ended {owner.state.type.value}" if ended(owner) else "started again since"
+                message = f"its flow run {owner.name} {how} (marked by salad's run reconciliation)"
                 client.set_task_run_state(task.id, Crashed(message=message), force=True)
                 tasks.append(task.name)
     return flows, tasks
