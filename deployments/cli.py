@@ -6,6 +6,7 @@
     salad run tts --set tts.limit=20             # synthesise + gate a sample of the corpus (Ray)
     salad run natural-speech --set natural_speech.kind=folder --set natural_speech.folder=/data/clips
     salad artifacts list
+    salad artifacts list --stale                 # the catalog: newest version per artifact, stale ones marked
     salad artifacts show corpus                  # newest version; or corpus@<fingerprint prefix>
     salad artifacts verify [--repair]            # every file against its manifest's hashes
     salad lineage corpus --json
@@ -13,7 +14,7 @@
     salad eval report                            # the evaluation table, checkpoints side by side
     salad quarantine list                        # every quarantined row of the store, with its stage and reason
     salad config show --preset 3b
-    salad plan --preset 3b --gpus 64             # paper-scale wall time, device-hours, storage (measured vs assumed)
+    salad plan --preset 3b --device-kind h100 --gpus 64 --nodes 8   # paper-scale wall time, device-hours, storage (measured vs assumed)
     salad --debug …                              # errors print as one line; --debug shows the traceback
 
 The store is ``--store`` or ``$SALAD_STORE`` or ``./salad-store`` (an ``s3://bucket/prefix`` works).
@@ -37,6 +38,8 @@ from pydantic import BaseModel  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from deployments.catalog_cli import catalog_list  # noqa: E402
+from deployments.plan_cli import plan as plan_command  # noqa: E402
 from deployments.quarantine_cli import app as quarantine_app  # noqa: E402
 from deployments.ui_cli import app as ui_app  # noqa: E402
 from deployments.ui_cli import cli_config as _config  # noqa: E402
@@ -56,6 +59,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(ui_app, name="ui")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(config_app, name="config")
+app.command("plan")(plan_command)
 console = Console()
 
 StoreOpt = typer.Option(None, "--store", help="Store URI (default: $SALAD_STORE or ./salad-store).")
@@ -165,8 +169,16 @@ def demo(preset: str = PresetOpt, overrides: Optional[list[str]] = SetOpt, store
 
 # -- inspecting ---------------------------------------------------------------------------------
 @artifacts_app.command("list")
-def artifacts_list(store: Optional[str] = StoreOpt) -> None:
-    """Every artifact name with its versions (newest first)."""
+def artifacts_list(
+    store: Optional[str] = StoreOpt,
+    stale: bool = typer.Option(False, "--stale", help="The catalog: newest version of each artifact, stale ones marked with why (storage/catalog.py)."),
+    only_stale: bool = typer.Option(False, "--only-stale", help="With --stale: only the stale artifacts."),
+    as_json: bool = typer.Option(False, "--json", help="With --stale: one JSON object per line."),
+) -> None:
+    """Every artifact name with its versions (newest first); --stale: the catalog with stale flags."""
+    if stale is True:  # `is True`: demo() calls this function directly, where the defaults are Option objects
+        catalog_list(store, only_stale=only_stale is True, as_json=as_json is True)
+        return
     s = _store(store)
     table = Table(title=f"artifacts in {s.uri}")
     for col in ("name", "fingerprint", "created", "rows", "bytes", "shards", "code"):
@@ -252,23 +264,6 @@ def artifacts_verify(
         raise typer.Exit(1)
 
 
-@app.command()
-def plan(
-    preset: str = typer.Option("3b", "--preset", "-p", help="The paper-scale preset to plan (3b)."),
-    gpus: int = typer.Option(64, help="GPUs for training."),
-    machines: int = typer.Option(64, help="Machines (2-core CPU figures) for embedding, synthesis and tokenization."),
-) -> None:
-    """Wall time, device-hours and storage of every stage at paper scale, from measured throughputs.
-
-    Figures measured on this project's machines are marked measured; the rest (GPU training, bge-large)
-    are assumptions, stated under the table."""
-    from salad_core.selection.cost import cost_markdown, paper_scale_3b
-
-    if preset != "3b":
-        raise typer.BadParameter("only the 3b paper-scale workload is modelled (7b: the same data, about 2.3x the training FLOPs)")
-    print(cost_markdown(paper_scale_3b(gpus=gpus, cpu_machines=machines)))
-
-
 def print_report(ref: str, store: Optional[str], out: Optional[str]) -> None:
     """A report artifact (one row: markdown + png): the markdown to stdout, the figure to `out`."""
     try:
@@ -347,10 +342,11 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
-    else:
-        quiet_prefect_tracebacks()
+    runs_flows = len(sys.argv) > 1 and sys.argv[1] in FLOW_COMMANDS and not {"--help", "-h"} & set(sys.argv)
+    if runs_flows and not debug:
+        quiet_prefect_tracebacks()  # (other commands never import Prefect's engine: no start-up cost there)
     try:
-        if len(sys.argv) > 1 and sys.argv[1] in FLOW_COMMANDS and not {"--help", "-h"} & set(sys.argv):
+        if runs_flows:
             with flow_server():
                 app(standalone_mode=False)
         else:

@@ -190,11 +190,12 @@ class ShardedStage:
             self.log.info("%s@%s: resuming, %d shard(s) already committed", spec.name, spec.fingerprint, len(committed))
         progress = StageProgress(spec, self.expected_shards)
         started = time.perf_counter()
-        heartbeat = _Heartbeat(lambda: self.log.info(progress.status_line(time.perf_counter() - started)))
+        heartbeat = Heartbeat(lambda: self.log.info(progress.status_line(time.perf_counter() - started)))
         written: list[int] = []
         resumed: list[int] = []
         copied: list[int] = []
         per_shard_quarantine = False
+        rows_done = 0
         shard, writing, seen = -1, False, set()
         try:
             for result in self.produce(committed):
@@ -209,9 +210,10 @@ class ShardedStage:
                     writing = True
                     if self._write(result):
                         (copied if result.copied_from else written).append(shard)
+                        rows_done += result.rows.num_rows
                     writing = False
                     self._hold_if_asked(shard)
-                progress.advance(len(seen))
+                progress.advance(len(seen), rows=rows_done)
             num_shards = max(seen) + 1 if seen else 0
             heartbeat.stop()
             progress.finish()
@@ -299,7 +301,7 @@ def _what_next(exc: BaseException) -> str:
     return "a re-run with the same inputs resumes after them"
 
 
-class _Heartbeat:
+class Heartbeat:
     """Logs the stage's progress every LOG_EVERY_S while it runs, also in the middle of a long shard
     (an embedding shard took minutes on a loaded machine with nothing printed)."""
 

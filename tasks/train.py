@@ -12,7 +12,9 @@ The task plans the run (its identity = config + exact data artifacts + teacher +
 that identity are committed it returns them without training. Otherwise it writes a job file and
 runs `deepspeed --num_gpus N --module tasks.train_worker --job <file>` in its own process group
 (on CPU the launcher starts N gloo processes), streams its log, and reports progress. A run that
-was killed resumes from its newest committed checkpoint when the task runs again.
+was killed resumes from its newest committed checkpoint when the task runs again. With
+`config.cluster.hostfile` the launcher runs N processes on every host of the hostfile
+(salad_core/training/launch.py builds and checks the command; docs/multinode-training.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections import deque
 from pathlib import Path
 
@@ -31,6 +34,7 @@ from pydantic import BaseModel, Field
 
 from salad_core.training.config import TrainConfig
 from salad_core.training.deepspeed_config import resolve_precision
+from salad_core.training.launch import LaunchPlan, deepspeed_env_file, launch_plan, launcher_command
 from salad_core.training.rows import TrainingDataError
 from salad_core.training.trainer import checkpoint_steps
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
@@ -38,7 +42,7 @@ from tasks.checkpoint_store import CHECKPOINT, RunIdentity, SourceRefs
 from tasks.progress import TrainProgress, parse_train_line
 from tasks.publish import in_prefect_run, prefect_key, publish_artifact
 from tasks.scratch import scratch_folder
-from tasks.sharded_stage import _Heartbeat, stage_logger
+from tasks.sharded_stage import Heartbeat, stage_logger
 from tasks.train_worker import PLOT, TrainJob
 
 REPO = Path(__file__).resolve().parent.parent
@@ -107,8 +111,9 @@ def plan_run(
         if config.stage == 1:
             raise ValueError("a parent checkpoint is for Stage II (stage=2)")
     on_gpu = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+    world_size = launch_plan(config.cluster, config.num_procs, store.uri).world_size  # refuses a hostfile that cannot launch
     return RunIdentity(config=config, data=data, teacher=teacher, tokenizer=_tokenizer_of(store, teacher), mimi_weights=mimi_weights,
-                       mimi_model=mimi_model, parent=parent, world_size=config.num_procs, precision=resolve_precision(config, on_gpu))
+                       mimi_model=mimi_model, parent=parent, world_size=world_size, precision=resolve_precision(config, on_gpu))
 
 
 def find_outputs(store: ArtifactStore, run: RunIdentity) -> TrainOutputs | None:
@@ -141,14 +146,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def launcher_command(job_file: Path, num_procs: int, port: int) -> list[str]:
-    deepspeed = Path(sys.executable).with_name("deepspeed")
-    return [str(deepspeed), "--num_gpus", str(num_procs), "--master_addr", "127.0.0.1", "--master_port", str(port),
-            "--module", "tasks.train_worker", "--job", str(job_file)]
+def _launch(store_config: StoreConfig, run: RunIdentity) -> LaunchPlan:
+    return launch_plan(run.config.cluster, run.config.num_procs, store_config.uri)
+
+
+def _workdir(run: RunIdentity) -> tempfile.TemporaryDirectory:
+    """Scratch on this machine, or across nodes a folder every node mounts (job file, engine files)."""
+    shared = run.config.cluster.shared_workdir
+    if shared is None:
+        return scratch_folder("train")
+    Path(shared).mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-train-", dir=shared)
 
 
 def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -> subprocess.Popen:
     """Start the launcher for `run` (its own process group); the caller waits on it."""
+    plan = _launch(store_config, run)
     workdir.mkdir(parents=True, exist_ok=True)
     job_file = workdir / "job.json"
     job_file.write_text(TrainJob(run=run, store=store_config, workdir=str(workdir)).model_dump_json())
@@ -156,7 +169,11 @@ def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
            "SALAD_TRAIN_WATCH": "1", "SALAD_TRAIN_OWNER_PID": str(os.getpid()), "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(launcher_command(job_file, run.config.num_procs, _free_port()), cwd=REPO, env=env,
+    if plan.multi_node:  # DeepSpeed's pdsh runner forwards only PYTHON*/NCCL*/UCX*: the rest goes in its env file
+        (workdir / "deepspeed_env").write_text(deepspeed_env_file(env))
+        env["DS_ENV_FILE"] = str(workdir / "deepspeed_env")
+    deepspeed = str(Path(sys.executable).with_name("deepspeed"))
+    return subprocess.Popen(launcher_command(deepspeed, str(job_file), plan, _free_port()), cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
@@ -166,9 +183,9 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
     store = ArtifactStore.open(store_config)
     spec = run.checkpoint_spec(run.config.steps, "final")
     progress = TrainProgress(spec.model_copy(update={"name": f"train-stage{run.config.stage}"}), run.config.steps, run.config.stage)
-    heartbeat = _Heartbeat(lambda: log.info("%s", progress.status_line()))
+    heartbeat = Heartbeat(lambda: log.info("%s", progress.status_line()))
     tail: deque[str] = deque(maxlen=40)
-    with scratch_folder("train") as tmp:
+    with _workdir(run) as tmp:
         proc = start_training(store_config, run, Path(tmp))
         try:
             for line in proc.stdout:
@@ -183,6 +200,12 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
                     log.info("%s", line)
             code = proc.wait()
         except BaseException:
+            if _launch(store_config, run).multi_node:  # SIGTERM: DeepSpeed's runner then pkills the other nodes' ranks
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    pass
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise

@@ -232,10 +232,11 @@ def _latest_checkpoint(store: ArtifactStore, run: RunIdentity):
 def _load_engine(engine, store: ArtifactStore, ref: ArtifactRef, workdir: Path, **kwargs) -> dict:
     stats = store.get(ref).manifest.stats
     folder = workdir / f"resume-{ref.fingerprint}"
-    for name, raw in read_engine_files(store, ref).items():  # verified against the manifest's digest
-        path = folder / stats["engine_tag"] / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(raw)
+    if dist.get_rank() == 0:  # one copy in the work folder, which every rank shares (one node, or cluster.shared_workdir)
+        for name, raw in read_engine_files(store, ref).items():  # verified against the manifest's digest
+            path = folder / stats["engine_tag"] / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(raw)
     dist.barrier()
     engine.load_checkpoint(str(folder), tag=stats["engine_tag"], **kwargs)
     return stats
