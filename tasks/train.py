@@ -42,6 +42,7 @@ from tasks.checkpoint_store import CHECKPOINT, RunIdentity, SourceRefs
 from tasks.progress import TrainProgress, parse_train_line
 from tasks.publish import in_prefect_run, prefect_key, publish_artifact
 from tasks.scratch import scratch_folder
+from tasks.run_context import run_context_env
 from tasks.sharded_stage import Heartbeat, stage_logger
 from tasks.train_worker import PLOT, TrainJob
 
@@ -168,7 +169,7 @@ def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -
     threads = str(run.config.cpu_threads or os.cpu_count())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
            "SALAD_TRAIN_WATCH": "1", "SALAD_TRAIN_OWNER_PID": str(os.getpid()), "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", **run_context_env()}  # checkpoints name the flow run that made them
     if plan.multi_node:  # DeepSpeed's pdsh runner forwards only PYTHON*/NCCL*/UCX*: the rest goes in its env file
         (workdir / "deepspeed_env").write_text(deepspeed_env_file(env))
         env["DS_ENV_FILE"] = str(workdir / "deepspeed_env")

@@ -76,3 +76,6 @@ def test_training_publishes_loss_and_tokens_per_second_while_it_runs(prefect_har
     assert bar.data == 100.0 and "8/8 steps" in bar.description and f"loss {steps[-1]['loss']:.4f}" in bar.description
     beats = [r.getMessage() for r in caplog.records if "steps after" in r.getMessage()]
     assert beats and "tokens/s" in beats[-1]  # the ≤ 30 s heartbeat, with the latest loss
+    # the checkpoint, committed by a DeepSpeed rank outside Prefect, still names the flow run that made it
+    made_by = inputs.store.get(out.final).manifest.run_context
+    assert made_by.get("flow_run_id") and made_by.get("flow_name") == "train-flow"
