@@ -111,8 +111,8 @@ def test_regeneration_skips_unchanged_inputs_and_reports_a_new_snapshot(ui: Sala
     report = what_changed(ui, third)
     row = report["corpus"]
     assert row["change"] == "new version" and row["previous"] == corpus.manifest.fingerprint[:12]
-    assert "parameter `inputs`: 1 → 2 file(s): 1 added" in row["why"] and "000_00001.parquet" in row["why"]
-    assert report["tokenizer"]["change"] == "new version" and "input `corpus`" in report["tokenizer"]["why"]
+    assert "parameter inputs: 1 → 2 file(s): 1 added" in row["why"] and "000_00001.parquet" in row["why"]
+    assert report["tokenizer"]["change"] == "new version" and "input corpus" in report["tokenizer"]["why"]
     assert len(store.versions("corpus")) == len([v for v in versions_before if v.startswith("corpus/")]) + 1
 
 
@@ -215,14 +215,22 @@ def run_to_completion(ui: SaladUi, flow: str, deployment: str, parameters: dict 
 
 
 def what_changed(ui: SaladUi, flow_run_id: str) -> dict[str, dict[str, str]]:
-    """The what-changed table of a regeneration run, by artifact name."""
+    """The what-changed table of a regeneration run, by artifact name; "why" holds the reasons in
+    full (the table cell has their headlines, the list under it the values)."""
     [artifact] = ui.api.artifacts(flow_run_id=flow_run_id, key=WHAT_CHANGED_KEY)
-    rows = {}
-    for line in artifact["data"].splitlines():
+    rows: dict[str, dict[str, str]] = {}
+    current = None
+    for line in artifact["data"].replace("\u200b", "").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-        if line.startswith("| `") and len(cells) == 5:
+        if line.startswith("| ") and len(cells) == 5 and cells[0] not in ("artifact", "---"):
             name, change, previous, now, why = cells
-            rows[name.strip("`")] = {"change": change, "previous": previous.strip("`"), "now": now.strip("`"), "why": why}
+            name = re.sub(r"^\[(.+?)\]\(.*\)$", r"\1", name)
+            rows[name] = {"change": change, "previous": previous.strip("`"), "now": now.strip("`"), "why": why}
+        elif match := re.match(r"- \*\*(.+)\*\*$", line):
+            current = rows[match.group(1)]
+            current["why"] = ""
+        elif current is not None and line.startswith("  - "):
+            current["why"] += line[4:] + "\n"
     return rows
 
 
