@@ -6,7 +6,7 @@
     salad ui up --serve                           # one serve process instead of a work pool + worker
     salad ui status                               # what runs, deployments, schedules, recent runs
     salad ui run regenerate --set ingest.limit=500 --wait   # trigger a deployment (like the UI's Run button)
-    salad ui deploy                               # (re)register deployments on $PREFECT_API_URL
+    salad ui deploy                               # (re)register deployments (on the server of `up`, else $PREFECT_API_URL)
     salad ui reconcile                            # mark Crashed the runs killed processes left Running
     salad ui down                                 # stop worker and server (the database stays)
 
@@ -176,13 +176,12 @@ def deploy(
     overrides: Optional[list[str]] = SetOpt,
     store: Optional[str] = StoreOpt,
     schedules: Optional[str] = SchedulesOpt,
+    home: Path = HomeOpt,
 ) -> None:
-    """(Re)register every deployment on the server of $PREFECT_API_URL and the configured work pool."""
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
-        raise typer.BadParameter("PREFECT_API_URL is not set (salad ui up registers on its own server)")
-    ids = register(cli_config(preset, overrides, store), load_deployment_settings(schedules))
+    """(Re)register every deployment, and the alerts, on the server `up` started under --home (else
+    the one of $PREFECT_API_URL). Schedules and deployments paused in the UI stay paused."""
+    with _api(_api_url(home)):
+        ids = register(cli_config(preset, overrides, store), load_deployment_settings(schedules))
     for name, deployment_id in ids.items():
         console.print(f"{name}: {deployment_id}")
 

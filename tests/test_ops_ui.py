@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from deployments.server import free_port
-from tests.prefect_server import SaladUi, flow_run_pids, kill_flow_run
+from tests.prefect_server import SMALL_PIPELINE, SaladUi, flow_run_pids, kill_flow_run
 from tests.test_deployments_e2e import wait_for
 
 pytestmark = pytest.mark.slow
@@ -46,11 +46,10 @@ def test_a_schedule_or_deployment_paused_in_the_ui_stays_paused_across_down_and_
     assert ui.api.deployment("salad-ingest", "ingest")["paused"] is False  # what nobody paused stays on
     assert "(paused)" in ui.cli("status")
 
-    # switched back on in the UI: the next `up` keeps it on
+    # switched back on in the UI: a redeploy keeps it on
     ui.api._call("PATCH", f"/deployments/{regenerate['id']}/schedules/{schedule['id']}", json={"active": True})
     ui.api._call("POST", f"/deployments/{ui.api.deployment('salad-pipeline', 'pipeline')['id']}/resume_deployment")
-    ui.down()
-    ui.up()
+    ui.cli("deploy", "--store", str(ui.store), "--schedules", str(ui.schedules), *[a for o in SMALL_PIPELINE for a in ("--set", o)])
     assert [s["active"] for s in ui.api.deployment("salad-regenerate", "regenerate")["schedules"]] == [True]
     assert ui.api.deployment("salad-pipeline", "pipeline")["paused"] is False
 
