@@ -31,59 +31,28 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from salad_core.ray_config import RayActorsConfig, RayStageConfig
 
 T = TypeVar("T")
 
 
-class RayPoolConfig(BaseModel):
-    """Where the actors run and how many: execution only, never part of an artifact's fingerprint."""
+class RayPoolConfig(RayActorsConfig):
+    """Where the synthesis actors run and how many: execution only, never part of an artifact's fingerprint."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    address: str | None = Field(
-        default=None,
-        description="None: start Ray on this machine (and stop it afterwards). 'auto', 'host:port' or "
-        "'ray://host:10001': join that running cluster (its nodes need this package installed).",
-    )
-    local_num_cpus: int | None = Field(
-        default=None, ge=1, description="Logical CPUs of a locally started Ray (None: all cores of this machine)."
-    )
-    local_num_gpus: int | None = Field(default=None, ge=0, description="GPUs of a locally started Ray (None: detected).")
     n_actors: int = Field(default=2, ge=1, description="Actors in the pool; each loads its own model.")
-    num_cpus_per_actor: float = Field(
-        default=0.5, gt=0, description="CPUs reserved per actor; fractions allowed (0.5 keeps 2 actors + the driver on 2 cores)."
-    )
-    num_gpus_per_actor: float = Field(
-        default=0.0, ge=0, description="GPUs reserved per actor; fractions share one GPU (e.g. 0.25 = 4 actors per GPU)."
-    )
     rows_per_call: int = Field(default=4, ge=1, description="Rows sent to an actor per call (amortises Ray's per-call cost).")
-    max_in_flight_per_actor: int = Field(
-        default=2, ge=1, description="Calls queued per actor, so it never idles while the driver collects results."
-    )
-    call_retries_on_worker_death: int = Field(
-        default=2,
-        ge=0,
-        description="An actor whose process dies (OOM, segfault) is restarted; the call it was running is retried "
-        "this many times, then handed back as failed (a row that kills the process every time ends in quarantine).",
-    )
     call_timeout_s: float | None = Field(
         default=600.0,
         gt=0,
         description="A call running longer than this (seconds) is treated as hung: its actor is killed and replaced, "
         "and the call's rows are retried one by one, a row that hangs again going to quarantine. None: wait for ever.",
     )
-    worker_niceness: int | None = Field(
-        default=None,
-        ge=0,
-        le=19,
-        description="Unix niceness of the actor processes. None keeps Ray's (15: actors yield the CPU to every other "
-        "process); 0 competes equally, e.g. on a machine shared with other jobs.",
-    )
 
 
 @contextmanager
-def ray_session(config: RayPoolConfig) -> Iterator[bool]:
+def ray_session(config: RayActorsConfig) -> Iterator[bool]:
     """Ray for the duration of a stage: reuse a running session, else start or join one and stop it after.
 
     Yields True when this call started (or connected) Ray and will shut it down.
@@ -108,13 +77,13 @@ def ray_session(config: RayPoolConfig) -> Iterator[bool]:
         ray.shutdown()
 
 
-def start_actors(actor_class: type, config: RayPoolConfig, *init_args: Any) -> list:
+def start_actors(actor_class: type, config: RayPoolConfig | RayStageConfig, *init_args: Any) -> list:
     """``config.n_actors`` instances of a plain class as Ray actors with the configured resources."""
     new_actor = actor_factory(actor_class, config, *init_args)
     return [new_actor() for _ in range(config.n_actors)]
 
 
-def actor_factory(actor_class: type, config: RayPoolConfig, *init_args: Any) -> Callable[[], Any]:
+def actor_factory(actor_class: type, config: RayActorsConfig, *init_args: Any) -> Callable[[], Any]:
     """A function that starts one more actor like those of `start_actors` (to replace a hung one)."""
     import ray
 
