@@ -2,15 +2,18 @@
 
     from tasks.embed import embed_corpus
     out = embed_corpus(corpus_ref, EmbedConfig(), store_config)   # out.embeddings: ArtifactRef
+    out = embed_corpus(corpus_ref, EmbedConfig(ray=RayStageConfig(n_actors=2)), store_config)  # same artifact, on Ray
 
 Shard *i* of ``embeddings`` holds the vectors of shard *i* of the corpus, row for row, so a
 crashed run resumes at the first uncommitted shard and later stages can join by position. The
 model enters the fingerprint through its weights hash (computed from the files, before any
-loading), so a different checkpoint is a different version.
+loading), so a different checkpoint is a different version. With ``ray.n_actors > 0`` the shards
+run on Ray actors, one model each, that write them to the store themselves (tasks/ray_stage.py).
 """
 
 from __future__ import annotations
 
+from functools import partial
 
 import pyarrow as pa
 from prefect import task
@@ -21,12 +24,13 @@ from salad_core.embedding.config import EmbedConfig
 from salad_core.embedding.embedder import Embedder
 from salad_core.embedding.model_source import resolve_model, weights_sha256
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
+from tasks.ray_stage import EXECUTION_MODULES, run_stage
 from tasks.sharded_stage import ShardedStage, stage_version
 
 EMBEDDINGS = "embeddings"
-EMBED_CODE_VERSION = stage_version("embed-2", __name__)
+EMBED_CODE_VERSION = stage_version("embed-2", __name__, exclude=EXECUTION_MODULES)
 # runtime knobs that do not change the vectors' meaning stay out of the fingerprint
-RUNTIME_FIELDS = {"device", "batch_size", "hf_cache_dir"}
+RUNTIME_FIELDS = {"device", "batch_size", "hf_cache_dir", "ray"}
 TEXTS_PER_CALL = 512  # documents handed to the embedder at once (it batches inside)
 
 
@@ -59,9 +63,12 @@ class EmbedStage(ShardedStage):
     def num_shards(self) -> int:
         return len(self.source.manifest.shards)
 
-    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+    def load_model(self) -> None:
         if self.embedder is None:
             self.embedder = Embedder(self.config)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        self.load_model()
         rows = self.source.read_shard(shard, columns=["id", "text"])
         ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
         parts = [
@@ -81,5 +88,7 @@ class EmbedStage(ShardedStage):
 @task(name="embed-corpus")
 def embed_corpus(corpus: ArtifactRef, config: EmbedConfig, store_config: StoreConfig) -> EmbedOutputs:
     store = ArtifactStore.open(store_config)
-    result = EmbedStage(store, embed_spec(corpus, config), corpus, config).run()
+    spec = embed_spec(corpus, config)
+    build = partial(EmbedStage, spec=spec, corpus=corpus, config=config)  # each Ray actor's own stage and model
+    result = run_stage(build(store), config.ray, build)
     return EmbedOutputs(embeddings=result.ref, reused=result.reused)

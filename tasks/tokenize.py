@@ -23,6 +23,7 @@ of its fingerprint: other weights, another version.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,13 @@ from salad_core.mimi.codes import codes_schema as codes_layout
 from salad_core.mimi.weights import find_real_weights
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.fingerprint import canonical_json
+from tasks.ray_stage import EXECUTION_MODULES, run_stage
 from tasks.scratch import scratch_folder
 from tasks.sharded_stage import ShardedStage, stage_logger, stage_version, write_table_artifact
 from tasks.tokenize_config import TokenizeConfig
 
-TOKENIZE_CODE_VERSION = stage_version("tokenize-2", __name__)
-WEIGHTS_CODE_VERSION = stage_version("mimi-weights-3", __name__)  # 2: codebooks + seed, not the full state dict
+TOKENIZE_CODE_VERSION = stage_version("tokenize-2", __name__, exclude=EXECUTION_MODULES)
+WEIGHTS_CODE_VERSION = stage_version("mimi-weights-3", __name__, exclude=EXECUTION_MODULES)  # 2: codebooks + seed, not the full state dict
 REQUIRED_COLUMNS = ("id", "audio")
 LOCAL_KEYS = {"weights_file", "device"}  # machine facts: not part of the model's identity
 def codes_schema(config: TokenizeConfig) -> pa.Schema:
@@ -224,6 +226,20 @@ class TokenizeStage(ShardedStage):
         }
 
 
+def ray_worker_stage(
+    store: ArtifactStore, audio: ArtifactRef, keep: ArtifactRef | None, config: TokenizeConfig, weights_ref: ArtifactRef | None, spec: StageSpec
+) -> TokenizeStage:
+    """A Ray actor's own stage: the driver's weights (fitted ones from the store, never refitted), checked against the spec."""
+    source = AudioInput(store, audio, keep)
+    pinned = config if weights_ref is None else config.model_copy(update={"weights_artifact": str(weights_ref)})
+    with scratch_folder("mimi") as tmp:
+        tokenizer, _ = load_tokenizer(store, source, pinned, Path(tmp))
+    found = model_entry(tokenizer.model_info())
+    if found != spec.models:
+        raise RuntimeError(f"this worker loads Mimi {found['mimi']}, the driver {spec.models.get('mimi')}: other weights, other codes")
+    return TokenizeStage(store, spec, source, tokenizer, config)
+
+
 def tokenize_spec(source: AudioInput, weights_ref: ArtifactRef | None, tokenizer: MimiTokenizer, config: TokenizeConfig) -> StageSpec:
     return StageSpec(
         name=config.output_name,
@@ -243,7 +259,10 @@ def tokenize_speech(
     source = AudioInput(store, audio, keep)
     with scratch_folder("mimi") as tmp:
         tokenizer, weights_ref = load_tokenizer(store, source, config, Path(tmp))
-        result = TokenizeStage(store, tokenize_spec(source, weights_ref, tokenizer, config), source, tokenizer, config).run()
+        spec = tokenize_spec(source, weights_ref, tokenizer, config)
+        stage = TokenizeStage(store, spec, source, tokenizer, config)
+        build = partial(ray_worker_stage, audio=audio, keep=keep, config=config, weights_ref=weights_ref, spec=spec)
+        result = run_stage(stage, config.ray, build)
     return TokenizeOutputs(
         codes=result.ref, quarantine=result.quarantine, weights=weights_ref, reused=result.reused, shards_written=result.shards_written
     )

@@ -3,9 +3,10 @@
     TokenizeConfig()                                                  # real weights if cached, else fitted random
     TokenizeConfig(mimi=MimiConfig(weights="random"), calibration_seconds=8)
     TokenizeConfig(weights_artifact="mimi_weights@3f2a")             # reuse weights fitted for another input
+    TokenizeConfig(ray=RayStageConfig(address="auto", n_actors=8, num_gpus_per_actor=0.5))  # shards on a Ray cluster
 
 Fingerprinted: the weights' identity (through `models`), ``num_codebooks``, ``dtype`` and the
-output name. Not fingerprinted: device and batching, which decide speed, not content.
+output name. Not fingerprinted: device, batching and the Ray settings, which decide speed, not content.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from salad_core.mimi import MimiConfig
+from salad_core.ray_config import RayStageConfig
 
 
 class TokenizeConfig(BaseModel):
@@ -38,6 +40,11 @@ class TokenizeConfig(BaseModel):
         default="none",
         description="Also store Mimi's continuous (pre-quantization) 512-d latents per frame, in this precision "
         "(40x the bytes of 8 int16 codes in float32); from the same encoder pass as the codes.",
+    )
+
+    ray: RayStageConfig = Field(
+        default_factory=RayStageConfig,
+        description="Run the shards on Ray actors (n_actors > 0) instead of in this process; not fingerprinted.",
     )
 
     def content_params(self) -> dict[str, Any]:

