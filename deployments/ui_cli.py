@@ -166,6 +166,9 @@ def status(home: Path = HomeOpt) -> None:
         raise typer.Exit(1)
     runner = "running" if state.runner_pid and pid_alive(state.runner_pid) else "[red]not running[/]"
     console.print(f"server: {state.url} (pid {state.server_pid}); {state.mode}: {runner} (pid {state.runner_pid})")
+    if state.reconciler_pid:
+        alive = "running" if pid_alive(state.reconciler_pid) else "[red]not running[/]"
+        console.print(f"reconciler (marks runs of killed processes Crashed): {alive} (pid {state.reconciler_pid}, reconcile.log)")
     _print_deployments(state.api_url)
     _print_recent_runs(state.api_url)
 

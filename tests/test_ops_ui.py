@@ -44,7 +44,8 @@ def test_a_schedule_or_deployment_paused_in_the_ui_stays_paused_across_down_and_
     assert schedule["active"] is False
     assert ui.api.deployment("salad-pipeline", "pipeline")["paused"] is True
     assert ui.api.deployment("salad-ingest", "ingest")["paused"] is False  # what nobody paused stays on
-    assert "(paused)" in ui.cli("status")
+    status = ui.cli("status")
+    assert "(paused)" in status and "reconciler (marks runs of killed processes Crashed): running" in status, status
 
     # switched back on in the UI: a redeploy keeps it on
     ui.api._call("PATCH", f"/deployments/{regenerate['id']}/schedules/{schedule['id']}", json={"active": True})
