@@ -21,7 +21,7 @@ from prefect.runtime import deployment, flow_run
 from deployments.what_changed import WhatChanged, collect_refs, now_utc, save_run_record, what_changed, with_upstream
 from flows.config import PipelineConfig
 from flows.pipeline import pipeline_flow
-from flows.stage_flow import store_lock
+from flows.store_lock import store_lock
 from storage import ArtifactRef, ArtifactStore
 from tasks.embed import embed_spec
 from tasks.ingest import ingest_specs

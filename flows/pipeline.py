@@ -15,10 +15,11 @@ flow (`flows/salad_flow.py`) runs this, then the method half.
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
 from flows.config import PipelineConfig
+from flows.store_lock import store_lock
 from flows.spoken import SpokenOutputs, speak
 from storage import ArtifactRef, ArtifactStore
 from tasks.checkpoint_store import SourceRefs
@@ -89,6 +90,7 @@ def data_stages(config: PipelineConfig) -> PipelineOutputs:
 @flow(name="salad-pipeline", log_prints=True)
 def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> PipelineOutputs:
     """The data stages in order; returns references to the artifacts made (or reused)."""
-    out = data_stages(config)
-    publish_lineage_overview(ArtifactStore.open(config.store), out.finals(), "salad-pipeline")
+    with store_lock(config.store, get_run_logger()):  # one run at a time per store (flows/store_lock.py)
+        out = data_stages(config)
+        publish_lineage_overview(ArtifactStore.open(config.store), out.finals(), "salad-pipeline")
     return out

@@ -23,13 +23,14 @@ tokenization fits random codebooks when no real weights are cached, the others r
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
 from flows.config import PipelineConfig
 from flows.evaluate_flow import EvaluationOutputs, evaluate_checkpoints
 from flows.pipeline import PipelineOutputs, data_stages
 from flows.spoken import SpokenOutputs, speak
+from flows.store_lock import store_lock
 from storage import ArtifactRef, ArtifactStore
 from tasks.checkpoint_store import SourceRefs
 from tasks.misalignment import score_misalignment
@@ -69,6 +70,12 @@ def check_launch_cost(store: ArtifactStore, selection: ArtifactRef, config: Pipe
 @flow(name="salad", log_prints=True)
 def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
     """Run the whole method in order; returns references to every artifact made (or reused)."""
+    with store_lock(config.store, get_run_logger()):  # one run at a time per store (flows/store_lock.py)
+        return salad_method(config)
+
+
+def salad_method(config: PipelineConfig) -> SaladOutputs:
+    """The method's steps (salad_flow's body, without the store's lock)."""
     store = config.store
     data = data_stages(config)
     corpus, cluster, teacher, mimi = data.ingest.corpus, data.cluster, data.teacher.teacher, data.mimi_weights()

@@ -15,20 +15,16 @@ as in the pipeline: the pipeline's own versions are never touched.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.config import PipelineConfig
-from storage import ArtifactNotFound, ArtifactRef, ArtifactStore, StoreConfig
+from flows.store_lock import store_lock
+from storage import ArtifactNotFound, ArtifactRef, ArtifactStore
 from tasks.cluster import cluster_corpus
 from tasks.embed import embed_corpus
 from tasks.ingest import ingest_corpus
@@ -80,56 +76,6 @@ def resolve_parents(store: ArtifactStore, stage: str, given: dict[str, str]) -> 
         except ArtifactNotFound as exc:
             raise ValueError(f"stage {stage} needs {name}: {exc} (run the stage that makes it first)") from None
     return refs
-
-
-# -- one run at a time per store ------------------------------------------------------------------
-# A store's versions are safe under concurrent writers, but two runs on one store (the nightly
-# regeneration and a manual run) duplicate work and race on reuse. A Prefect global concurrency
-# limit of 1 per store serialises them: the later run waits, saying so in its log. Its lease is
-# renewed while the run lives, so a run killed -9 frees the store after STORE_LEASE_S.
-STORE_LEASE_S = 60.0
-_HELD: ContextVar[frozenset[str]] = ContextVar("salad_store_locks", default=frozenset())
-
-
-def store_location(store: StoreConfig) -> str:
-    return store.uri if store.is_s3 else os.path.abspath(os.path.expanduser(store.uri))
-
-
-def store_lock_name(store: StoreConfig) -> str:
-    """The concurrency limit's name (the Prefect UI lists it under Concurrency)."""
-    return "salad-store-" + hashlib.sha256(store_location(store).encode()).hexdigest()[:12]
-
-
-@contextmanager
-def store_lock(store: StoreConfig, log: logging.Logger | logging.LoggerAdapter | None = None) -> Iterator[None]:
-    """Hold the store's slot for the block, waiting while another run holds it. A subflow of a
-    run that holds it (regenerate → pipeline) goes ahead: the slot is held per run, not per flow."""
-    from prefect.client.orchestration import get_client
-    from prefect.concurrency.sync import concurrency
-    from prefect.exceptions import PrefectHTTPStatusError
-
-    name = store_lock_name(store)
-    if name in _HELD.get():
-        yield
-        return
-    with get_client(sync_client=True) as client:
-        try:
-            client.upsert_global_concurrency_limit_by_name(name, 1)
-        except PrefectHTTPStatusError as exc:  # created by another run at the same moment
-            if exc.response.status_code != 409:
-                raise
-        busy = client.read_global_concurrency_limit_by_name(name).active_slots >= 1
-    if busy and log is not None:
-        log.warning(
-            "store %s is in use by another run (concurrency limit %s); waiting for it to end: one run at a time per store",
-            store_location(store), name,
-        )
-    with concurrency(name, occupy=1, lease_duration=STORE_LEASE_S, strict=True):
-        token = _HELD.set(_HELD.get() | {name})
-        try:
-            yield
-        finally:
-            _HELD.reset(token)
 
 
 @flow(name="salad-stage", log_prints=True)

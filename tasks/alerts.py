@@ -45,3 +45,27 @@ def report_quarantine_rate(
         },
         payload={"stage": stage, "artifact": str(artifact), "kept": kept, "quarantined": quarantined, "rate": rate, "threshold": threshold},
     )
+
+
+def alert_threshold() -> float:
+    """$SALAD_QUARANTINE_ALERT_RATE, else DEFAULT_QUARANTINE_RATE_THRESHOLD."""
+    import os
+
+    value = os.environ.get("SALAD_QUARANTINE_ALERT_RATE")
+    try:
+        return float(value) if value else DEFAULT_QUARANTINE_RATE_THRESHOLD
+    except ValueError:
+        raise ValueError(f"$SALAD_QUARANTINE_ALERT_RATE = {value!r} is not a number (a share of rows, e.g. 0.05)") from None
+
+
+def check_quarantine_rate(stage: str, quarantine: ArtifactRef, kept: int, quarantined: int) -> None:
+    """Called by every stage that commits a quarantine: emits the event inside a Prefect run; an
+    alert that cannot be sent is logged, never fails the stage."""
+    from tasks.publish import in_prefect_run
+
+    if not in_prefect_run():
+        return
+    try:
+        report_quarantine_rate(stage, quarantine, kept, quarantined, alert_threshold())
+    except Exception as exc:  # noqa: BLE001 - the data is committed; a lost alert must not undo the stage
+        logging.getLogger("salad.alerts").warning("quarantine-rate alert for %s not sent: %s", stage, exc)

@@ -43,6 +43,7 @@ from salad_core.tts.flac import decode_flac
 from salad_core.tts.quality import character_error_rate, judge_audio
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.artifact import Artifact
+from tasks.alerts import check_quarantine_rate
 from tasks.publish import publish_artifact
 from tasks.quality_gate_config import QualityGateConfig
 from tasks.sharded_stage import ShardedStage, stage_logger, stage_version, write_table_artifact
@@ -219,6 +220,7 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
         schema=quarantine_schema([verdicts.schema.field(CLUSTER)] if has_cluster else []),
     )
     quarantine_ref = write_table_artifact(store, specs["quarantine"], quarantine, stats)  # committed before the pass list
+    check_quarantine_rate(specs["quarantine"].name, quarantine_ref, stats["rows_passed"], stats["rows_in"] - stats["rows_passed"])
     stats["quarantine"] = str(quarantine_ref)
     gated_ref = GatedRows(store, specs["gated"], source, keep, stats).run().ref
     log.info("quality gate: %d of %d rows pass (%s)", stats["rows_passed"], stats["rows_in"], stats["failure_reasons"])

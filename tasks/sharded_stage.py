@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from storage import ArtifactRef, ArtifactStore, ArtifactWriter, DamagedArtifact, IncompleteArtifact, StageSpec, StoreUnavailable
 from storage.code_version import module_code_version
+from tasks.alerts import check_quarantine_rate
 from tasks.progress import StageProgress
 from tasks.publish import publish_artifact
 from tasks.run_context import prefect_run_context
@@ -41,7 +42,9 @@ from tasks.shard_reuse import SHARD_KEYS, ShardIndex, shard_key
 
 # Modules that move data but never change it: editing them re-versions nothing (the store's own
 # integrity checks and the shard loop are tested on their own).
-PLUMBING = ("storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool", "tasks.shard_reuse")
+PLUMBING = (
+    "storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool", "tasks.shard_reuse", "tasks.alerts",
+)
 # Kill tests hold a stage at a known point instead of racing it: with SALAD_HOLD_FILE set, a stage
 # that has just committed shard N of artifact X, where the file holds {"artifact": X, "shard": N,
 # "signal": path}, writes `path` and waits to be killed. No file (the default): no hold.
@@ -236,6 +239,9 @@ class ShardedStage:
                     writer.release()  # gc may clean this attempt's leftovers once the grace time has passed
             raise
         self.log.info("%s committed (%d shards, %d written by this run)", ref, num_shards, len(written))
+        if quarantine is not None:
+            kept, put_aside = self.store.manifest(ref.name, ref.fingerprint).num_rows, self.store.manifest(quarantine.name, quarantine.fingerprint).num_rows
+            check_quarantine_rate(spec.name, quarantine, kept, put_aside)
         for r in (quarantine, ref):
             if r is not None:
                 publish_artifact(self.store, r, reused=False)

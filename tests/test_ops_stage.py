@@ -67,7 +67,7 @@ def test_a_second_run_on_the_same_store_waits_for_the_first_and_says_so(prefect_
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, LogFilter, LogFilterFlowRunId
 
-    from flows.stage_flow import store_lock, store_lock_name
+    from flows.store_lock import store_lock, store_lock_name
 
     cfg = load_config("tiny", [f"store.uri={tmp_path}/store", *SMALL])
     other = load_config("tiny", [f"store.uri={tmp_path}/other-store", *SMALL])

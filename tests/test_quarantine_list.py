@@ -51,3 +51,31 @@ def test_every_quarantine_reads_as_one_record_with_its_stage(tmp_path, local_sto
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert {r["id"] for r in lines} == set(corpus) and all(r["stage"] == "corpus" for r in lines)
+
+
+def test_a_stage_that_quarantines_many_rows_raises_the_alert_event(tmp_path, local_store, shared_data, prefect_harness, caplog, monkeypatch):
+    """Above $SALAD_QUARANTINE_ALERT_RATE the stage emits salad.quarantine-rate.exceeded (what the
+    automation declared with the deployments notifies on); under it, nothing."""
+    import logging
+
+    from prefect import flow
+
+    rows = real_rows(shared_data)[:10]
+    for row in rows[:3]:
+        row["text"] = "\x1b[31m" + row["text"]
+    path = write_fineweb(tmp_path / "in" / "000.parquet", rows)
+
+    @flow
+    def ingest_flow(limit: int):
+        return ingest_corpus(IngestConfig(source="fineweb", paths=[str(path)], limit=limit), local_store.objects.config)
+
+    monkeypatch.setenv("SALAD_QUARANTINE_ALERT_RATE", "0.2")
+    with caplog.at_level(logging.WARNING, logger="salad.alerts"):
+        ingest_flow(limit=10)
+    [alert] = [r.getMessage() for r in caplog.records if r.name == "salad.alerts"]
+    assert alert.startswith("stage corpus quarantined 3 of 10 rows (30.0% > 20.0%)")
+    caplog.clear()
+    monkeypatch.setenv("SALAD_QUARANTINE_ALERT_RATE", "0.5")
+    with caplog.at_level(logging.WARNING, logger="salad.alerts"):
+        ingest_flow(limit=9)
+    assert not [r for r in caplog.records if r.name == "salad.alerts"]
