@@ -6,7 +6,7 @@
 
 What stale means (a parent has a newer version than the one it was built from, or a parent is
 itself stale) is in storage/catalog.py. The same table is published to the Prefect UI as the
-``salad-catalog`` artifact at the end of every flow run.
+``salad-catalog`` artifact at the end of every flow run that publishes a lineage overview (pipeline, salad, ingest, tts, natural-speech, stage).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from tasks.cluster import cluster_corpus
 from tasks.embed import embed_corpus
 from tasks.ingest import ingest_corpus
 from tasks.probe import build_probe_texts
+from tasks.publish import publish_lineage_overview
 from tasks.teacher import build_teacher, build_tokenizer
 from tasks.text_selection import select_corpus_texts
 
@@ -96,5 +97,7 @@ def stage_flow(
             section.model_dump_json(exclude_defaults=True) if isinstance(section, BaseModel) else section,
         )
         result = spec.task(*refs.values(), section, config.store)
+        made = [v for v in (dict(result).values() if isinstance(result, BaseModel) else [result]) if isinstance(v, ArtifactRef)]
+        publish_lineage_overview(ArtifactStore.open(config.store), made, f"salad-stage-{name}")  # with the catalog
     outputs = result.model_dump(mode="json") if isinstance(result, BaseModel) else {"result": result}
     return StageRun(stage=name, parents=refs, outputs=outputs)

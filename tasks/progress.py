@@ -93,6 +93,11 @@ class StageProgress:
         eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate > 0 and self.total > self.done else ""
         return f"{self.label}: {self.done}{total} {self.unit} after {elapsed_s:.0f} s ({rate:.3g} {self.unit}/s){rows}{eta}"
 
+    def flush(self) -> None:
+        """Publish now, whatever the throttle (a stage about to pause shows what it has done)."""
+        if self.artifact_id is not None:
+            self._update()
+
     def finish(self) -> None:
         self.total = self.done  # the expectation may have been an upper bound (filtered rows)
         for listener in list(_listeners):

@@ -44,6 +44,7 @@ from tasks.shard_reuse import SHARD_KEYS, ShardIndex, shard_key
 # integrity checks and the shard loop are tested on their own).
 PLUMBING = (
     "storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool", "tasks.shard_reuse", "tasks.alerts",
+    "tasks.ray_stage", "salad_core.ray_config",
 )
 # Kill tests hold a stage at a known point instead of racing it: with SALAD_HOLD_FILE set, a stage
 # that has just committed shard N of artifact X, where the file holds {"artifact": X, "shard": N,
@@ -215,8 +216,10 @@ class ShardedStage:
                         (copied if result.copied_from else written).append(shard)
                         rows_done += result.rows.num_rows
                     writing = False
-                    self._hold_if_asked(shard)
                 progress.advance(len(seen), rows=rows_done)
+                if result.rows is not None and self._hold_requested(shard):
+                    progress.flush()  # a held stage shows every shard it committed
+                    self._hold_if_asked(shard)
             num_shards = max(seen) + 1 if seen else 0
             heartbeat.stop()
             progress.finish()
@@ -269,7 +272,8 @@ class ShardedStage:
     def _commit_quarantine(self, num_shards: int, per_shard: bool, stats: dict[str, Any]) -> ArtifactRef | None:
         if self.quarantine_writer is None:
             return None
-        if per_shard:
+        # a resumed run may have computed no shard itself: the committed quarantine shards say which form it has
+        if per_shard or len(self.quarantine_writer.committed_shards()) > 1:
             q_shards = num_shards
         else:
             q_shards = 1
@@ -279,6 +283,10 @@ class ShardedStage:
                     table = self.quarantine_schema.empty_table()
                 self.quarantine_writer.write_shard(0, table, schema=self.quarantine_schema)
         return self.store.commit(self.quarantine_writer, q_shards, stats)
+
+    def _hold_requested(self, shard: int) -> bool:
+        path = os.environ.get(HOLD_ENV)
+        return bool(path) and os.path.exists(path)
 
     def _hold_if_asked(self, shard: int) -> None:
         """Test hook: after committing the shard named in $SALAD_HOLD_FILE, signal and wait to be killed."""

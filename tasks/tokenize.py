@@ -22,6 +22,7 @@ of its fingerprint: other weights, another version.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from functools import partial
 from pathlib import Path
@@ -38,6 +39,8 @@ from salad_core.mimi import FRAME_RATE, SAMPLE_RATE, MimiTokenizer
 from salad_core.mimi.codes import LATENT_TYPES
 from salad_core.mimi.codes import codes_schema as codes_layout
 from salad_core.mimi.weights import find_real_weights
+from salad_core.model_identity import model_entry, portable_info
+from salad_core.records.quarantine import quarantine_row, quarantine_schema
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from storage.fingerprint import canonical_json
 from tasks.ray_stage import EXECUTION_MODULES, run_stage
@@ -48,12 +51,11 @@ from tasks.tokenize_config import TokenizeConfig
 TOKENIZE_CODE_VERSION = stage_version("tokenize-2", __name__, exclude=EXECUTION_MODULES)
 WEIGHTS_CODE_VERSION = stage_version("mimi-weights-3", __name__, exclude=EXECUTION_MODULES)  # 2: codebooks + seed, not the full state dict
 REQUIRED_COLUMNS = ("id", "audio")
-LOCAL_KEYS = {"weights_file", "device"}  # machine facts: not part of the model's identity
 def codes_schema(config: TokenizeConfig) -> pa.Schema:
     return codes_layout(config.latents)
 
 
-QUARANTINE_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string())])
+QUARANTINE_SCHEMA = quarantine_schema()  # the one quarantine record (id, stage, reason, error, excerpt)
 WEIGHTS_SCHEMA = pa.schema([("safetensors", pa.binary()), ("model_info", pa.string())])
 
 
@@ -65,18 +67,12 @@ class TokenizeOutputs(BaseModel):
     shards_written: list[int] = []
 
 
-def portable_info(info: dict) -> dict:
-    return {k: v for k, v in info.items() if k not in LOCAL_KEYS}
-
-
-def model_entry(info: dict) -> dict[str, str]:
-    """The manifest's `models`: a readable id, the weights hash and the full info as JSON."""
+def mimi_models(info: dict) -> dict[str, str]:
+    """The manifest's `models`: a readable id and the identity hash (salad_core.model_identity), and
+    the full portable info as JSON (what the weights are: codebooks, seed, calibration)."""
     portable = portable_info(info)
     kind = "random-fitted" if portable.get("random_weights") else "real"
-    return {
-        "mimi": f"mimi:{kind}@{portable['weights_sha256'][:16]}",
-        "mimi_info": canonical_json(portable),
-    }
+    return {**model_entry("mimi", f"mimi:{kind}@{portable['weights_sha256'][:16]}", info), "mimi_info": canonical_json(portable)}
 
 
 class AudioInput:
@@ -168,7 +164,7 @@ class TokenizeStage(ShardedStage):
         super().__init__(store, spec, source.num_shards)
         self.source, self.tokenizer, self.config = source, tokenizer, config
         self.schema = codes_schema(config)
-        self.rows = self.rows_quarantined = 0
+        self.rows = self.rows_quarantined = self.rows_copied = 0
         self.audio_seconds = 0.0
         self.started = time.perf_counter()
 
@@ -212,13 +208,29 @@ class TokenizeStage(ShardedStage):
         }
         if with_latents:
             columns["latents"] = pa.array([r["latents"] for r in out], pa.list_(LATENT_TYPES[self.config.latents]))
+        refused = [quarantine_row(r["id"], self.spec.name, r["reason"]) for r in refused]
         return pa.table(columns, schema=self.schema), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA)
+
+    def shard_input_digest(self, shard: int) -> str | None:
+        """The audio shard's bytes and which of its rows are kept: a speech shard copied from an
+        earlier version (selective regeneration) gets its codes copied too, not re-encoded."""
+        audio = self.source.source
+        digest = audio.manifest.shards[shard].sha256
+        if digest is None or self.source.keep_ids is None:
+            return digest
+        ids = audio.read_shard(shard, columns=["id"]).column("id")
+        kept = ids.filter(pc.is_in(ids, value_set=self.source.keep_ids)).to_pylist()
+        return hashlib.sha256("\x1f".join([digest, *kept]).encode()).hexdigest()
+
+    def account_copied(self, rows: pa.Table, quarantined: pa.Table | None) -> None:
+        self.rows_copied += rows.num_rows
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
         return {
             "rows_this_run": self.rows,
             "rows_quarantined_this_run": self.rows_quarantined,
+            "rows_copied_from_earlier_versions": self.rows_copied,
             "audio_seconds_this_run": round(self.audio_seconds, 3),
             "wall_seconds_this_run": round(wall, 3),
             "audio_seconds_per_wall_second": round(self.audio_seconds / wall, 2) if wall > 0 else None,
@@ -234,7 +246,7 @@ def ray_worker_stage(
     pinned = config if weights_ref is None else config.model_copy(update={"weights_artifact": str(weights_ref)})
     with scratch_folder("mimi") as tmp:
         tokenizer, _ = load_tokenizer(store, source, pinned, Path(tmp))
-    found = model_entry(tokenizer.model_info())
+    found = mimi_models(tokenizer.model_info())
     if found != spec.models:
         raise RuntimeError(f"this worker loads Mimi {found['mimi']}, the driver {spec.models.get('mimi')}: other weights, other codes")
     return TokenizeStage(store, spec, source, tokenizer, config)
@@ -246,7 +258,7 @@ def tokenize_spec(source: AudioInput, weights_ref: ArtifactRef | None, tokenizer
         params=config.content_params(),
         code_version=TOKENIZE_CODE_VERSION,
         parents=source.refs + ([weights_ref] if weights_ref else []),
-        models=model_entry(tokenizer.model_info()),
+        models=mimi_models(tokenizer.model_info()),
     )
 
 

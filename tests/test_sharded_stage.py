@@ -72,3 +72,42 @@ def test_a_long_shard_still_logs_progress(local_store, monkeypatch, caplog):
         Numbers(local_store, sleep_s=0.3).run()
     beats = [r.message for r in caplog.records if "shards after" in r.message]
     assert len(beats) >= 3 and beats[0].startswith(f"numbers@{SPEC.fingerprint[:8]}: 0/3 shards after")
+
+
+def test_a_run_killed_after_its_last_shard_commits_with_a_per_shard_quarantine(local_store, monkeypatch):
+    """Every shard committed, then killed before the manifest: the rerun computes nothing and must
+    still commit the quarantine shard by shard (it was committed that way)."""
+    first = Numbers(local_store)
+    monkeypatch.setattr(local_store, "commit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt("killed before the manifest")))
+    with pytest.raises(KeyboardInterrupt):
+        first.run()
+    monkeypatch.undo()
+    again = Numbers(local_store)
+    result = again.run()
+    assert again.processed == [] and result.shards_resumed == [0, 1, 2]
+    quarantine = local_store.get(result.quarantine)
+    assert len(quarantine.manifest.shards) == 3 and sorted(quarantine.to_table().column("id").to_pylist()) == ["bad-0", "bad-1", "bad-2"]
+
+
+def test_a_shard_with_the_same_inputs_is_copied_from_an_earlier_version(local_store):
+    """Shard keys: a new version (other parameters not touching shard 1's rows) copies that shard."""
+
+    class Keyed(Numbers):
+        def __init__(self, store, spec):
+            ShardedStage.__init__(self, store, spec, expected_shards=3)
+            self.fail_at, self.sleep_s, self.processed = None, 0.0, []
+
+        def shard_input_digest(self, shard):
+            return f"rows-of-shard-{shard}" if shard == 1 else f"rows-of-shard-{shard}-{self.spec.parents[0].fingerprint}"
+
+    from tasks.sharded_stage import write_table_artifact
+
+    a, b = (write_table_artifact(local_store, StageSpec(name="src", params={"v": v}, code_version="t"), pa.table({"v": [v]})) for v in (1, 2))
+    spec = lambda parent: StageSpec(name="numbers", params={"n": 3}, code_version="k", parents=[parent])  # noqa: E731
+    Keyed(local_store, spec(a)).run()
+    second = Keyed(local_store, spec(b))
+    result = second.run()
+    assert second.processed == [0, 2] and result.shards_copied == [1] and result.shards_written == [0, 2]
+    old, new = local_store.find(spec(a)), result.ref
+    assert local_store.get(new).manifest.shards[1].sha256 == local_store.get(old).manifest.shards[1].sha256
+    assert local_store.get(new).manifest.stats["shards_copied"] == 1

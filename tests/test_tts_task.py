@@ -219,6 +219,19 @@ def test_regenerating_one_cluster_speaks_only_its_shards_and_copies_the_rest(ray
     regated = gate_speech.fn(second.speech, QualityGateConfig(), local_store.objects.config)
     quality = local_store.get(regated.quality).manifest
     assert quality.stats["shards_copied"] == 4 and quality.stats["shards_written_this_run"] == 2
+    # and Mimi: the unchanged clusters' codes are copied, only cluster c1's 2 shards are encoded
+    from tasks.tokenize import tokenize_speech
+    from tasks.tokenize_config import TokenizeConfig
+
+    cfg = local_store.objects.config
+    codes_before = tokenize_speech.fn(first.speech, TokenizeConfig(output_name="speech_codes"), cfg, keep=gate_speech.fn(first.speech, QualityGateConfig(), cfg).gated)
+    shared = TokenizeConfig(output_name="speech_codes", weights_artifact=str(codes_before.weights))
+    codes_after = tokenize_speech.fn(second.speech, shared, cfg, keep=regated.gated)
+    made = local_store.get(codes_after.codes).manifest
+    assert codes_after.shards_written == [2, 3] and made.stats["shards_copied"] == 4, made.stats
+    old_codes = local_store.get(codes_before.codes)
+    for shard in (0, 1, 4, 5):
+        assert made.shards[shard].sha256 == old_codes.manifest.shards[shard].sha256
     # another TTS setting is another shard key: nothing copied
     other = synthesize(
         text_artifact(local_store, second_rows, name="texts_regenerated"),
