@@ -33,7 +33,9 @@ def catalog_list(
 ) -> None:
     """Every artifact's newest version: rows, size, created, the flow run that made it, stale or not."""
     s = ArtifactStore.open(StoreConfig(uri=store) if store else StoreConfig())
-    rows = [r for r in catalog_rows(s.all_manifests()) if r["stale"] or not only_stale]
+    from tasks.code_versions import current_code_versions
+
+    rows = [r for r in catalog_rows(s.all_manifests(), current_code_versions()) if r["stale"] or not only_stale]
     if as_json:
         for row in rows:
             print(json.dumps(row))

@@ -14,9 +14,11 @@ Stale, as checked here (from the manifests alone, so it also works with the Pref
 gone): the newest version of a slot is stale when it was built from a parent version that is
 no longer the newest of the parent's slot (a newer one was committed since, e.g. after a
 parameter, code or input change of the parent's stage), or when a parent version it was built
-from is itself stale (staleness flows downstream). Not checked: whether this artifact's own
-stage code or parameters changed since in the working tree — that needs the stage to compute
-its fingerprint, which is what a run does (and then reuses or rebuilds). "Newest" is by commit
+from is itself stale (staleness flows downstream), or — given the code versions of the stages as
+they are now (``current_code``: label → version, e.g. ``{"tokenize-2": "tokenize-2+9bf2…"}``) —
+when its stage's code changed since it was built. Not checked: whether the stage's parameters in
+a configuration changed since — that needs the run's configuration to compute the fingerprint,
+which is what a run does (and then reuses or rebuilds). "Newest" is by commit
 time: a run that goes back to an older version reuses it without re-committing, so after such a
 revert the children of the reverted parent show as stale until the next version of the parent.
 """
@@ -48,7 +50,12 @@ class CatalogEntry(BaseModel):
     why_stale: list[str] = Field(default_factory=list)
 
 
-def catalog(manifests: list[Manifest]) -> list[CatalogEntry]:
+def code_label(code_version: str) -> str:
+    """The stage's version label, before the hash of its code: ``tokenize-2+9bf2…`` → ``tokenize-2``."""
+    return code_version.split("+", 1)[0]
+
+
+def catalog(manifests: list[Manifest], current_code: dict[str, str] | None = None) -> list[CatalogEntry]:
     """One entry per slot (per artifact name, for most): its newest version, with the staleness reasons above."""
     by_slot: dict[tuple, list[Manifest]] = {}
     by_key: dict[str, Manifest] = {}
@@ -63,6 +70,9 @@ def catalog(manifests: list[Manifest]) -> list[CatalogEntry]:
         if key not in reasons:
             reasons[key] = []  # a (malformed) cycle ends here instead of recursing forever
             found = []
+            now = (current_code or {}).get(code_label(m.code_version))
+            if now is not None and now != m.code_version:
+                found.append(f"code changed: built with {m.code_version}, the stage is now {now}")
             for p in m.parents:
                 parent = by_key.get(f"{p.name}@{p.fingerprint}")
                 if parent is None:
@@ -78,12 +88,22 @@ def catalog(manifests: list[Manifest]) -> list[CatalogEntry]:
     entries = []
     for (name, parents, kind), m in sorted(newest.items(), key=lambda item: (item[0][0], item[1].created_at)):
         role = ", ".join(filter(None, [kind, _extra_parents(name, parents, newest)]))
-        entries.append(CatalogEntry(
-            name=name, role=role, fingerprint=m.fingerprint, versions=len(by_slot[(name, parents, kind)]), num_rows=m.num_rows,
-            num_bytes=m.num_bytes, created_at=m.created_at, code_version=m.code_version,
-            flow_run=m.run_context.get("flow_run_name"), flow_run_id=m.run_context.get("flow_run_id"),
-            stale=bool(why(m)), why_stale=why(m),
-        ))
+        entries.append(
+            CatalogEntry(
+                name=name,
+                role=role,
+                fingerprint=m.fingerprint,
+                versions=len(by_slot[(name, parents, kind)]),
+                num_rows=m.num_rows,
+                num_bytes=m.num_bytes,
+                created_at=m.created_at,
+                code_version=m.code_version,
+                flow_run=m.run_context.get("flow_run_name"),
+                flow_run_id=m.run_context.get("flow_run_id"),
+                stale=bool(why(m)),
+                why_stale=why(m),
+            )
+        )
     return entries
 
 
@@ -94,14 +114,24 @@ def _extra_parents(name: str, parents: tuple[str, ...], slots: dict) -> str:
     return f"also from {extra[0]}" + (f" +{len(extra) - 1}" if len(extra) > 1 else "") if extra else ""
 
 
-def catalog_rows(manifests: list[Manifest]) -> list[dict]:
+def catalog_rows(manifests: list[Manifest], current_code: dict[str, str] | None = None) -> list[dict]:
     """The catalog as flat rows, narrow columns first (a Prefect table artifact, ``--json``)."""
     return [
-        {"artifact": e.name + (f" [{e.role}]" if e.role else ""), "stale": "STALE" if e.stale else "", "latest": e.fingerprint[:12],
-         "versions": e.versions, "rows": e.num_rows, "size": _size(e.num_bytes), "created": e.created_at[:16].replace("T", " "),
-         "flow run": e.flow_run or "", "why stale": "; ".join(e.why_stale), "fingerprint": e.fingerprint,
-         "bytes": e.num_bytes, "flow run id": e.flow_run_id or ""}
-        for e in catalog(manifests)
+        {
+            "artifact": e.name + (f" [{e.role}]" if e.role else ""),
+            "stale": "STALE" if e.stale else "",
+            "latest": e.fingerprint[:12],
+            "versions": e.versions,
+            "rows": e.num_rows,
+            "size": _size(e.num_bytes),
+            "created": e.created_at[:16].replace("T", " "),
+            "flow run": e.flow_run or "",
+            "why stale": "; ".join(e.why_stale),
+            "fingerprint": e.fingerprint,
+            "bytes": e.num_bytes,
+            "flow run id": e.flow_run_id or "",
+        }
+        for e in catalog(manifests, current_code)
     ]
 
 

@@ -81,11 +81,27 @@ def publish_lineage_overview(store: ArtifactStore, refs: list[ArtifactRef], titl
         m = store.manifest(r.name, r.fingerprint)
         rows.append(f"| `{r}` | {m.num_rows:,} | `{store.objects.url(f'{r.name}/{r.fingerprint}')}` |")
     image = base64.b64encode(lineage_png(trees)).decode()
-    text = "\n".join([
-        f"## {title}: lineage", "", *rows, "", f"![lineage](data:image/png;base64,{image})", "",
-        "Each version once; a version met again is marked → see above.", "", "```", *(lineage_text(t) for t in trees), "```",
-        "", "<details><summary>mermaid source</summary>", "", lineage_mermaid(trees), "", "</details>",
-    ])
+    text = "\n".join(
+        [
+            f"## {title}: lineage",
+            "",
+            *rows,
+            "",
+            f"![lineage](data:image/png;base64,{image})",
+            "",
+            "Each version once; a version met again is marked → see above.",
+            "",
+            "```",
+            *(lineage_text(t) for t in trees),
+            "```",
+            "",
+            "<details><summary>mermaid source</summary>",
+            "",
+            lineage_mermaid(trees),
+            "",
+            "</details>",
+        ]
+    )
     create_markdown_artifact(text, key=LINEAGE_KEY, description=f"{title}: artifacts and their lineage")
     publish_catalog(store)
 
@@ -96,6 +112,8 @@ def publish_catalog(store: ArtifactStore) -> None:
 
     if not in_prefect_run():
         return
-    rows = catalog_rows(store.all_manifests())
+    from tasks.code_versions import current_code_versions
+
+    rows = catalog_rows(store.all_manifests(), current_code_versions())
     stale = sum(bool(r["stale"]) for r in rows)
     create_table_artifact(rows, key=CATALOG_KEY, description=f"{len(rows)} artifacts in {store.uri}, {stale} stale")

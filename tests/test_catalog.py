@@ -34,7 +34,9 @@ def test_children_of_the_newest_parent_are_not_stale(store):
     found = entries(store)
     assert [e.stale for e in found.values()] == [False, False, False]
     assert found["corpus"].num_rows == 5 and found["corpus"].versions == 1 and found["corpus"].num_bytes > 0
-    assert (found["embeddings"].flow_run, found["embeddings"].flow_run_id) == ("brave-otter", "f-1") and found["embeddings"].fingerprint == embeddings.fingerprint
+    assert (found["embeddings"].flow_run, found["embeddings"].flow_run_id) == ("brave-otter", "f-1") and found[
+        "embeddings"
+    ].fingerprint == embeddings.fingerprint
 
 
 def test_a_newer_parent_version_makes_the_child_and_its_descendants_stale(store):
@@ -89,3 +91,24 @@ def test_the_cli_lists_the_catalog_and_only_the_stale_on_request(store):
     only = CliRunner().invoke(app, ["--store", store.uri, "--only-stale", "--json"])
     rows = [json.loads(line) for line in only.output.splitlines()]
     assert [(r["artifact"], r["stale"]) for r in rows] == [("embeddings", "STALE")] and rows[0]["why stale"].startswith("parent corpus")
+
+
+def test_a_stage_whose_code_changed_since_is_stale_and_so_is_what_it_fed(store):
+    corpus = commit(store, "corpus", {"k": 1})  # code_version "v1": label "v1"
+    commit(store, "embeddings", {}, [corpus])
+    assert not any(e.stale for e in catalog(store.all_manifests(), {"v1": "v1"}))
+    found = {e.name: e for e in catalog(store.all_manifests(), {"v1": "v1+edited"})}
+    assert found["corpus"].why_stale == ["code changed: built with v1, the stage is now v1+edited"]
+    assert found["embeddings"].stale  # its own code changed too (same label here), and its parent is stale
+    assert f"parent corpus@{corpus.fingerprint[:12]} is stale" in found["embeddings"].why_stale
+    assert not any(e.stale for e in catalog(store.all_manifests(), {"other-1": "other-1+x"}))  # unknown labels say nothing
+
+
+def test_the_current_code_versions_name_every_stage():
+    from storage.catalog import code_label
+    from tasks.code_versions import current_code_versions
+    from tasks.tokenize import TOKENIZE_CODE_VERSION
+
+    versions = current_code_versions()
+    assert {"ingest-2", "embed-2", "cluster-2", "speech-2", "quality-gate-2", "tokenize-2", "train-2", "select-2", "eval-results-2"} <= set(versions)
+    assert versions[code_label(TOKENIZE_CODE_VERSION)] == TOKENIZE_CODE_VERSION

@@ -106,6 +106,9 @@ def test_alerts_are_declared_with_the_deployments_and_a_failed_regeneration_reac
         assert alert["subject"].endswith("ended Failed") and run["name"] in alert["subject"], alert
         assert "no such file" in alert["body"] and run["id"] in alert["body"], alert
 
+        # Prefect's events worker is one per process, bound to the API it first sent to: an earlier
+        # test of this session may have emitted to another server, so start it afresh on this one
+        _drain_prefect_workers()
         assert report_quarantine_rate("ingest", ArtifactRef(name="corpus_quarantine", fingerprint="f00d"), kept=90, quarantined=10, threshold=0.05)
         assert report_quarantine_rate("ingest", ArtifactRef(name="corpus_quarantine", fingerprint="f00d"), kept=99, quarantined=1, threshold=0.05) is None
         _drain_prefect_workers()

@@ -32,7 +32,6 @@ def test_held_out_split_is_a_stable_hash():
     assert 150 < len(held) < 250
     # golden: the same ids on every machine and Python, whatever the order they are read in
     assert [i for i in reversed(ids) if is_held_out(i, 0.05)] == held[::-1]
-    assert held[:5] == [f"<urn:uuid:{i:08d}>" for i in (14, 39, 56, 60, 80)] and len(held) == 204
+    assert held[:5] == [f"<urn:uuid:{i:08d}>" for i in (53, 84, 105, 124, 132)] and len(held) == 182  # salad_core.seeded_hash, purpose "held-out"
     # a larger fraction holds out a superset
     assert set(held) <= {i for i in ids if is_held_out(i, 0.2)}
-
