@@ -48,6 +48,7 @@ demo: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: venv sysdeps lint
 	bash tests/run_tests.sh

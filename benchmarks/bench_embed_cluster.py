@@ -168,15 +168,22 @@ def clustering_contenders(vectors: np.ndarray, config: ClusterConfig) -> dict:
         return assign(vectors, fit_centroids(vectors, config))[0]
 
     def raw_sklearn():
-        model = KMeans(config.k, init=config.init, n_init=config.n_init, max_iter=config.max_iter, tol=config.tol,
-                       random_state=config.seed)
+        model = KMeans(config.k, init=config.init, n_init=config.n_init, max_iter=config.max_iter, tol=config.tol, random_state=config.seed)
         return model.fit(vectors).labels_
 
     def raw_faiss():
         import faiss
 
-        kmeans = faiss.Kmeans(vectors.shape[1], config.k, niter=config.max_iter, nredo=config.n_init, seed=config.seed,
-                              spherical=True, max_points_per_centroid=len(vectors), min_points_per_centroid=1)
+        kmeans = faiss.Kmeans(
+            vectors.shape[1],
+            config.k,
+            niter=config.max_iter,
+            nredo=config.n_init,
+            seed=config.seed,
+            spherical=True,
+            max_points_per_centroid=len(vectors),
+            min_points_per_centroid=1,
+        )
         kmeans.train(vectors)
         return kmeans.index.search(vectors, 1)[1][:, 0]
 
@@ -280,20 +287,34 @@ def bench_memory(base_docs: int, max_tokens: int, batch_rows: int, threads: int)
     rows = []
     for n in (base_docs, 10 * base_docs):
         out = subprocess.run(
-            [sys.executable, __file__, "--memory-child", str(n), "--memory-max-tokens", str(max_tokens),
-             "--batch-rows", str(batch_rows), "--threads", str(threads)],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--memory-child",
+                str(n),
+                "--memory-max-tokens",
+                str(max_tokens),
+                "--batch-rows",
+                str(batch_rows),
+                "--threads",
+                str(threads),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         result = json.loads(out.strip().splitlines()[-1])
-        rows.append([
-            f"streamed stage, {result['docs']:,} docs (batches of {batch_rows}, max_tokens {max_tokens})",
-            f"{result['rss_after_load_mib']:,.0f} MiB",
-            f"{result['peak_rss_streaming_mib']:,.0f} MiB",
-            f"{result['peak_rss_streaming_mib'] - result['rss_after_load_mib']:+,.0f} MiB",
-            f"{result['peak_rss_first_tenth_mib']:,.0f} MiB",
-            f"{result['ru_maxrss_mib']:,.0f} MiB",
-            f"{result['seconds']:.0f} s",
-        ])
+        rows.append(
+            [
+                f"streamed stage, {result['docs']:,} docs (batches of {batch_rows}, max_tokens {max_tokens})",
+                f"{result['rss_after_load_mib']:,.0f} MiB",
+                f"{result['peak_rss_streaming_mib']:,.0f} MiB",
+                f"{result['peak_rss_streaming_mib'] - result['rss_after_load_mib']:+,.0f} MiB",
+                f"{result['peak_rss_first_tenth_mib']:,.0f} MiB",
+                f"{result['ru_maxrss_mib']:,.0f} MiB",
+                f"{result['seconds']:.0f} s",
+            ]
+        )
     return rows
 
 

@@ -62,7 +62,9 @@ def cached_teacher(config: TeacherConfig, cache: str | None):
 def train_teacher(config: TeacherConfig):
     """The embedded teacher of tasks/teacher.py: BPE on the training split, tiny Qwen2, `config.train_steps` steps."""
     corpus = generate_bundled_corpus(3000, seed=0)
-    tok = train_bpe_tokenizer(split_documents(corpus.to_batches(1024), config.held_out_fraction, held_out=False), config.vocab_size, config.min_frequency, config.max_positions)
+    tok = train_bpe_tokenizer(
+        split_documents(corpus.to_batches(1024), config.held_out_fraction, held_out=False), config.vocab_size, config.min_frequency, config.max_positions
+    )
     streams = corpus_token_streams(corpus.to_batches(1024), tok, config.held_out_fraction, config.max_eval_tokens)
     untrained = new_tiny_teacher(config, len(tok)).eval()
     model = new_tiny_teacher(config, len(tok))
@@ -93,13 +95,24 @@ def accuracy_report(name, model, tok, items, shots, max_positions):
         config = EvalConfig(n_shots=n_shots, max_positions=max_positions, batch_size=16)
         started = time.perf_counter()
         scores = score_items(TextLM(model), tok, items, config)
-        rows = [{"checkpoint": name, "benchmark": "bundled_mc", "view": "teacher_text", "topic": s.topic,
-                 "correct_norm": s.correct_norm, "correct_raw": s.correct_raw} for s in scores]
+        rows = [
+            {
+                "checkpoint": name,
+                "benchmark": "bundled_mc",
+                "view": "teacher_text",
+                "topic": s.topic,
+                "correct_norm": s.correct_norm,
+                "correct_raw": s.correct_raw,
+            }
+            for s in scores
+        ]
         norm = {r.topic: r for r in summarize(rows, "acc_norm")}
         raw = summarize(rows, "acc", by_topic=False)[0]
         used = sum(s.n_shots for s in scores) / len(scores)
-        print(f"{name}, {n_shots}-shot (mean {used:.1f} used, budget {max_positions}): acc {100 * raw.teacher_text:.1f}%, "
-              f"acc_norm {100 * norm[None].teacher_text:.1f}%  [{len(items)} items, {time.perf_counter() - started:.0f} s]")
+        print(
+            f"{name}, {n_shots}-shot (mean {used:.1f} used, budget {max_positions}): acc {100 * raw.teacher_text:.1f}%, "
+            f"acc_norm {100 * norm[None].teacher_text:.1f}%  [{len(items)} items, {time.perf_counter() - started:.0f} s]"
+        )
         if name == "trained":
             per_topic = ", ".join(f"{t} {100 * r.teacher_text:.0f}" for t, r in sorted(norm.items(), key=lambda kv: kv[0] or "") if t)
             print(f"  per topic acc_norm: {per_topic}")
@@ -138,8 +151,10 @@ def main() -> None:
         timings[name] = (time.perf_counter() - started, result)
     diff = max(abs(a - b) for x, y in zip(timings["batched"][1], timings["loop"][1]) for a, b in zip(x, y))
     for name, (seconds, _) in timings.items():
-        print(f"{name:8s}: {len(speed) / seconds:7.1f} items/s ({n_options / seconds:7.1f} options/s, {seconds:.2f} s, "
-              f"{args.speed_shots}-shot, {args.threads} threads)")
+        print(
+            f"{name:8s}: {len(speed) / seconds:7.1f} items/s ({n_options / seconds:7.1f} options/s, {seconds:.2f} s, "
+            f"{args.speed_shots}-shot, {args.threads} threads)"
+        )
     print(f"batched / loop: {timings['loop'][0] / timings['batched'][0]:.2f}x; largest log-prob difference {diff:.2e}")
     assert diff < 1e-3, "batched and plain-loop log-probabilities disagree"
 

@@ -99,8 +99,10 @@ def main() -> None:
     timed = best_times(paths, args.repeats)
     t_raw, codes_raw = timed["raw per-file mimi.encode"]
     weights = "random (fitted)" if tok.model_info()["random_weights"] else "real"
-    print(f"{len(blobs)} clips, {seconds:.1f} s of audio, {args.device}, {args.threads} thread(s), weights {weights}, "
-          f"best of {args.repeats}; task default: {tok.config.batch_items} clip(s)/batch, chunk {tok.config.chunk or 'whole'}")
+    print(
+        f"{len(blobs)} clips, {seconds:.1f} s of audio, {args.device}, {args.threads} thread(s), weights {weights}, "
+        f"best of {args.repeats}; task default: {tok.config.batch_items} clip(s)/batch, chunk {tok.config.chunk or 'whole'}"
+    )
     print(f"{'path':<40}{'wall s':>8}{'audio-s/s':>11}{'vs raw':>8}{'equal codes':>13}")
     for name, (t, codes) in timed.items():
         equal = np.mean([np.mean(a == b) for a, b in zip(codes, codes_raw)])

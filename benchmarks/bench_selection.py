@@ -69,12 +69,16 @@ def main() -> None:
     row_pools = build_pools(ids, clusters, np.ones(args.docs), args.seed)  # a rows budget: one draw per text
     draw_s = best_of(args.repeats, lambda: draw_selection(plan, row_pools, budget=args.draws, seed=args.seed))
     drawn = draw_selection(plan, row_pools, budget=args.draws, seed=args.seed)
-    print(f"(c) draw_selection: {len(drawn.picks):,} texts from K={args.k} in {draw_s:.3f} s ({len(drawn.picks) / draw_s:,.0f} draws/s); "
-          f"{len(drawn.exhausted)} clusters exhausted")
+    print(
+        f"(c) draw_selection: {len(drawn.picks):,} texts from K={args.k} in {draw_s:.3f} s ({len(drawn.picks) / draw_s:,.0f} draws/s); "
+        f"{len(drawn.exhausted)} clusters exhausted"
+    )
 
     total = FINEWEB_10BT_DOCS / cut_rates[400] + FINEWEB_10BT_DOCS / (args.docs / pools_s) + draw_s
-    print(f"extrapolated to FineWeb-Edu 10BT ({FINEWEB_10BT_DOCS:,} docs, 1 core): cuts {FINEWEB_10BT_DOCS / cut_rates[400] / 60:,.1f} min, "
-          f"pools {FINEWEB_10BT_DOCS / (args.docs / pools_s) / 60:,.1f} min, total ~{total / 60:,.0f} min (plus reading the Parquet text)")
+    print(
+        f"extrapolated to FineWeb-Edu 10BT ({FINEWEB_10BT_DOCS:,} docs, 1 core): cuts {FINEWEB_10BT_DOCS / cut_rates[400] / 60:,.1f} min, "
+        f"pools {FINEWEB_10BT_DOCS / (args.docs / pools_s) / 60:,.1f} min, total ~{total / 60:,.0f} min (plus reading the Parquet text)"
+    )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,13 @@ def make_batches(n: int, budget: int, seed: int) -> list:
                 n_words = rng.randint(30, 60)
                 text = " ".join(rng.choice(words) for _ in range(n_words))
                 if self.speech:
-                    utt = AlignedUtterance(utterance_id=str(rng.random()), words=text.split(), word_starts=[0.4 * i for i in range(n_words)],
-                                           word_ends=[0.4 * i + 0.32 for i in range(n_words)], n_frames=int(0.4 * n_words * 12.5) + 1)
+                    utt = AlignedUtterance(
+                        utterance_id=str(rng.random()),
+                        words=text.split(),
+                        word_starts=[0.4 * i for i in range(n_words)],
+                        word_ends=[0.4 * i + 0.32 for i in range(n_words)],
+                        n_frames=int(0.4 * n_words * 12.5) + 1,
+                    )
                     codes = np.random.default_rng(rng.randint(0, 2**31)).integers(0, 2048, (utt.n_frames, 8)).astype(np.int16)
                     self.pending = Item(interleave_utterance(utt, encoder, cfg, seed=rng.randint(0, 2**31)), codes)
                 else:
@@ -121,8 +126,7 @@ class DeepSpeedTrainer:
         import deepspeed
 
         opt, sched = optimizer_for(module, cfg)
-        self.engine, *_ = deepspeed.initialize(model=module, optimizer=opt, lr_scheduler=sched,
-                                               config=deepspeed_config(cfg, on_gpu=False, world_size=1))
+        self.engine, *_ = deepspeed.initialize(model=module, optimizer=opt, lr_scheduler=sched, config=deepspeed_config(cfg, on_gpu=False, world_size=1))
 
     def step(self, batch) -> None:
         out = self.engine(batch)

@@ -83,11 +83,14 @@ def main() -> None:
     parser.add_argument("--rows-per-call", type=int, default=2)
     parser.add_argument("--max-chars", type=int, default=None, help="Cut each text to about this many characters.")
     parser.add_argument(
-        "--kokoro-random", action="store_true",
+        "--kokoro-random",
+        action="store_true",
         help="Kokoro-82M's architecture with seeded random weights (timing only: the output is noise) instead of espeak-ng.",
     )
     parser.add_argument(
-        "--worker-niceness", type=int, default=0,
+        "--worker-niceness",
+        type=int,
+        default=0,
         help="Actor niceness; 0 = the same priority as the direct path (Ray's default is 15).",
     )
     args = parser.parse_args()
@@ -103,7 +106,9 @@ def main() -> None:
     try:
         for n in args.actors:
             pool = RayPoolConfig(
-                n_actors=n, num_cpus_per_actor=args.cpus_per_actor, rows_per_call=args.rows_per_call,
+                n_actors=n,
+                num_cpus_per_actor=args.cpus_per_actor,
+                rows_per_call=args.rows_per_call,
                 worker_niceness=args.worker_niceness,
             )
             stream = OrderedActorStream(start_actors(TimedRowSynthesizer, pool, config, 1, 200), pool.max_in_flight_per_actor)
@@ -115,7 +120,7 @@ def main() -> None:
         reference = reference_lengths = None
         for round_ in range(args.repeats):
             names = list(paths)
-            names = names[round_ % len(names):] + names[: round_ % len(names)]  # rotate: load drifts over time
+            names = names[round_ % len(names) :] + names[: round_ % len(names)]  # rotate: load drifts over time
             for name in names:
                 started = time.perf_counter()
                 out, busy_s = paths[name]()
@@ -137,8 +142,10 @@ def main() -> None:
     best = {name: min(w) for name, w in walls.items()}
     base = best["direct (1 process)"]
     backend = "Kokoro-82M (random weights)" if args.kokoro_random else "espeak-ng"
-    print(f"\n{len(rows)} texts, {audio_s:.0f} s of speech, {backend}, {os.cpu_count()} cores, torch threads {torch_threads()}, actors at niceness {args.worker_niceness}, best of {args.repeats} "
-          f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: other processes share these cores)")
+    print(
+        f"\n{len(rows)} texts, {audio_s:.0f} s of speech, {backend}, {os.cpu_count()} cores, torch threads {torch_threads()}, actors at niceness {args.worker_niceness}, best of {args.repeats} "
+        f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: other processes share these cores)"
+    )
     print(f"{'path':<22} {'best wall s':>11} {'median':>8} {'audio s / wall s':>17} {'vs direct':>10}")
     for name, wall in best.items():
         median = sorted(walls[name])[len(walls[name]) // 2]

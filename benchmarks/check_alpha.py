@@ -64,9 +64,17 @@ def speech_artifact(store: ArtifactStore, corpus, docs: int, words: int, shards:
             for row in rows[shard * per : (shard + 1) * per]:
                 text = " ".join(row["text"].split()[:words])
                 syn = backend.synthesize(text, "en-us")
-                out.append({"id": row["id"], "text": text, "voice": "en-us", "sample_rate": SAMPLE_RATE,
-                            "audio": encode_flac(syn.audio, SAMPLE_RATE), "duration_s": len(syn.audio) / SAMPLE_RATE,
-                            "word_timings": [{"word": w, "start": s, "end": e} for w, s, e in syn.word_timings]})
+                out.append(
+                    {
+                        "id": row["id"],
+                        "text": text,
+                        "voice": "en-us",
+                        "sample_rate": SAMPLE_RATE,
+                        "audio": encode_flac(syn.audio, SAMPLE_RATE),
+                        "duration_s": len(syn.audio) / SAMPLE_RATE,
+                        "word_timings": [{"word": w, "start": s, "end": e} for w, s, e in syn.word_timings],
+                    }
+                )
             yield shard, pa.Table.from_pylist(out, schema=SPEECH_SCHEMA)
 
     return write_sharded_artifact(store, spec, produce, schema=SPEECH_SCHEMA)[0]
@@ -93,10 +101,19 @@ def main() -> None:
     results = {}
     for seed in args.seeds:
         for alpha in (1.0, 0.0):
-            run_cfg = TrainConfig.preset("tiny").model_copy(update={
-                "steps": args.steps, "warmup_steps": max(1, args.steps // 10), "seed": seed, "num_procs": args.procs,
-                "distill": DistillConfig(alpha=alpha), "save_every": args.steps, "eval_every": max(1, args.steps // 4),
-                "held_out_fraction": 0.15, "held_out_samples": 12})
+            run_cfg = TrainConfig.preset("tiny").model_copy(
+                update={
+                    "steps": args.steps,
+                    "warmup_steps": max(1, args.steps // 10),
+                    "seed": seed,
+                    "num_procs": args.procs,
+                    "distill": DistillConfig(alpha=alpha),
+                    "save_every": args.steps,
+                    "eval_every": max(1, args.steps // 4),
+                    "held_out_fraction": 0.15,
+                    "held_out_samples": 12,
+                }
+            )
             out = train_stage.fn(run_cfg, data, teacher, cfg)
             last = store.get(out.metrics).manifest.stats["last_eval"]
             results[(seed, alpha)] = (last["F"], last["M"])

@@ -92,24 +92,47 @@ def check_gamma_flow(store_uri: str, seeds: list[int], stage2_steps: int, extra:
     def m_with(checkpoint: ArtifactRef) -> ArtifactRef:
         return score_misalignment(checkpoint, probe.codes.codes, probe.speech.speech, probe_texts, config.misalignment, store)
 
-    out = {"corpus": str(corpus), "assignments": str(cluster.assignments), "stage1_pre_decay": str(scored_with),
-           "stage1_final": str(stage1.final), "m1": str(m_with(scored_with)), "m1_final": str(m_with(stage1.final)),
-           "probe_texts": str(probe_texts), "config": config.model_dump(mode="json"), "runs": []}
+    out = {
+        "corpus": str(corpus),
+        "assignments": str(cluster.assignments),
+        "stage1_pre_decay": str(scored_with),
+        "stage1_final": str(stage1.final),
+        "m1": str(m_with(scored_with)),
+        "m1_final": str(m_with(stage1.final)),
+        "probe_texts": str(probe_texts),
+        "config": config.model_dump(mode="json"),
+        "runs": [],
+    }
     for seed in seeds:
         for gamma in GAMMAS:
             started = time.time()
             run_config = load_config("tiny", [*base, f"selection.gamma={gamma:g}", f"selection.seed={seed}", f"stage2.seed={seed}"])
             selection = select_texts(
-                corpus, cluster.assignments, cluster.stats, out_ref(out["m1"]), run_config.selection, store,
-                probe_speech=probe.speech.speech, gate_clusters=probe.gate.clusters, probe_texts=probe_texts,
+                corpus,
+                cluster.assignments,
+                cluster.stats,
+                out_ref(out["m1"]),
+                run_config.selection,
+                store,
+                probe_speech=probe.speech.speech,
+                gate_clusters=probe.gate.clusters,
+                probe_texts=probe_texts,
             )
             selected = speak(selection.selection, "selected_speech", run_config.tts, run_config.gate, run_config.tokenize, store, mimi)
-            stage2 = train_stage(run_config.stage2, {"natural": natural, "synthetic": selected.source(), "text": text}, teacher, store,
-                                 parent=scored_with)
+            stage2 = train_stage(run_config.stage2, {"natural": natural, "synthetic": selected.source(), "text": text}, teacher, store, parent=scored_with)
             m2 = m_with(stage2.final)
-            out["runs"].append({"seed": seed, "gamma": gamma, "selection": str(selection.selection), "codes": str(selected.codes.codes),
-                                "stage2_final": str(stage2.final), "m2": str(m2), "stage2_reused": stage2.reused,
-                                "wall_s": round(time.time() - started, 1)})
+            out["runs"].append(
+                {
+                    "seed": seed,
+                    "gamma": gamma,
+                    "selection": str(selection.selection),
+                    "codes": str(selected.codes.codes),
+                    "stage2_final": str(stage2.final),
+                    "m2": str(m2),
+                    "stage2_reused": stage2.reused,
+                    "wall_s": round(time.time() - started, 1),
+                }
+            )
             print(f"seed {seed} gamma {gamma:g}: {selection.selection} → {stage2.final} → {m2} ({out['runs'][-1]['wall_s']} s)")
     return out
 
@@ -181,51 +204,86 @@ def analyse(store: ArtifactStore, refs: dict, stage2_steps: int, seeds: list[int
         m2 = read_misalignment(store, out_ref(r["m2"])).m
         drop = {c: m1[c] - m2[c] for c in m1 if c in m2}
         s = shares(store, r["selection"], r["codes"], top)
-        runs.append({**r, **s, "m2": m2, "drop": drop, "drop_top": mean_over(drop, top), "drop_other": mean_over(drop, other),
-                     "m2_top": mean_over(m2, top), "m2_other": mean_over(m2, other)})
+        runs.append(
+            {
+                **r,
+                **s,
+                "m2": m2,
+                "drop": drop,
+                "drop_top": mean_over(drop, top),
+                "drop_other": mean_over(drop, other),
+                "m2_top": mean_over(m2, top),
+                "m2_other": mean_over(m2, other),
+            }
+        )
     by = {g: [x for x in runs if x["gamma"] == g] for g in GAMMAS}
     final_drop = {c: m1[c] - m1_final[c] for c in m1 if c in m1_final}
     cfg = refs["config"]
     s2 = cfg["stage2"]
-    sizes = (f"tiny preset; Stage I {cfg['stage1']['steps']} steps (pre-decay at step {cfg['stage1']['steps'] - round(cfg['stage1']['decay_fraction'] * cfg['stage1']['steps'])}); "
-             f"probe {cfg['probe']['n_per_cluster']} texts/cluster × {len(m1)} scored clusters; "
-             f"budget {cfg['selection']['budget']['amount']:g} {cfg['selection']['budget']['kind']} of estimated speech per run; "
-             f"Stage II {stage2_steps} steps from the pre-decay checkpoint (LR {s2['lr_adapter']:g}/{s2['lr_llm']:g} → 0, "
-             f"micro-batch {s2['micro_batch_positions']} positions, mixture natural/synthetic/text 1:1:1); seeds {seeds}")
+    sizes = (
+        f"tiny preset; Stage I {cfg['stage1']['steps']} steps (pre-decay at step {cfg['stage1']['steps'] - round(cfg['stage1']['decay_fraction'] * cfg['stage1']['steps'])}); "
+        f"probe {cfg['probe']['n_per_cluster']} texts/cluster × {len(m1)} scored clusters; "
+        f"budget {cfg['selection']['budget']['amount']:g} {cfg['selection']['budget']['kind']} of estimated speech per run; "
+        f"Stage II {stage2_steps} steps from the pre-decay checkpoint (LR {s2['lr_adapter']:g}/{s2['lr_llm']:g} → 0, "
+        f"micro-batch {s2['micro_batch_positions']} positions, mixture natural/synthetic/text 1:1:1); seeds {seeds}"
+    )
 
-    lines = [f"Sizes: {sizes}.", "",
-             f"Top half (Stage I did not cover): clusters {sorted(top, key=lambda c: -m1[c])}, mean M1 {mean_over(m1, top):.4f}; "
-             f"other half mean M1 {mean_over(m1, other):.4f}.", "",
-             "| | budget share on top-half clusters | trained-audio share on them | ΔM top half | ΔM other half | ΔM top − other |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Sizes: {sizes}.",
+        "",
+        f"Top half (Stage I did not cover): clusters {sorted(top, key=lambda c: -m1[c])}, mean M1 {mean_over(m1, top):.4f}; "
+        f"other half mean M1 {mean_over(m1, other):.4f}.",
+        "",
+        "| | budget share on top-half clusters | trained-audio share on them | ΔM top half | ΔM other half | ΔM top − other |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for g in GAMMAS:
         xs = by[g]
-        lines.append(f"| γ = {g:g} (mean ± sd, {len(xs)} seeds) | {pct([x['share_top'] for x in xs])} | {pct([x['audio_share_top'] for x in xs])} | "
-                     f"{msd([x['drop_top'] for x in xs])} | {msd([x['drop_other'] for x in xs])} | {msd([x['drop_top'] - x['drop_other'] for x in xs])} |")
-    lines.append(f"| Stage I final (decay, no Stage II data; reference) | – | – | {mean_over(final_drop, top):.4f} | {mean_over(final_drop, other):.4f} | "
-                 f"{mean_over(final_drop, top) - mean_over(final_drop, other):.4f} |")
+        lines.append(
+            f"| γ = {g:g} (mean ± sd, {len(xs)} seeds) | {pct([x['share_top'] for x in xs])} | {pct([x['audio_share_top'] for x in xs])} | "
+            f"{msd([x['drop_top'] for x in xs])} | {msd([x['drop_other'] for x in xs])} | {msd([x['drop_top'] - x['drop_other'] for x in xs])} |"
+        )
+    lines.append(
+        f"| Stage I final (decay, no Stage II data; reference) | – | – | {mean_over(final_drop, top):.4f} | {mean_over(final_drop, other):.4f} | "
+        f"{mean_over(final_drop, top) - mean_over(final_drop, other):.4f} |"
+    )
     pairs = [(a, b) for a in by[5.0] for b in by[0.0] if a["seed"] == b["seed"]]
     share_wins = sum(a["share_top"] > b["share_top"] for a, b in pairs)
     drop_wins = sum(a["drop_top"] > b["drop_top"] for a, b in pairs)
     diff_share = [a["share_top"] - b["share_top"] for a, b in pairs]
     diff_drop = [a["drop_top"] - b["drop_top"] for a, b in pairs]
     diff_other = [a["drop_other"] - b["drop_other"] for a, b in pairs]
-    lines += ["", f"Paired by seed (γ=5 − γ=0): budget share on top half {pct(diff_share)} points (γ=5 higher in {share_wins}/{len(pairs)} seeds); "
-              f"ΔM top half {msd(diff_drop)} (γ=5 larger in {drop_wins}/{len(pairs)} seeds); ΔM other half {msd(diff_other)}.", "",
-              "Per seed:", "",
-              "| seed | γ | rows | budget s | budget share top | trained audio s | audio share top | ΔM top | ΔM other | M2 top | M2 other | wall s |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"Paired by seed (γ=5 − γ=0): budget share on top half {pct(diff_share)} points (γ=5 higher in {share_wins}/{len(pairs)} seeds); "
+        f"ΔM top half {msd(diff_drop)} (γ=5 larger in {drop_wins}/{len(pairs)} seeds); ΔM other half {msd(diff_other)}.",
+        "",
+        "Per seed:",
+        "",
+        "| seed | γ | rows | budget s | budget share top | trained audio s | audio share top | ΔM top | ΔM other | M2 top | M2 other | wall s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for x in runs:
-        lines.append(f"| {x['seed']} | {x['gamma']:g} | {x['rows']} | {x['budget_s']:.0f} | {100 * x['share_top']:.1f}% | {x['trained_audio_s']:.0f} | "
-                     f"{100 * x['audio_share_top']:.1f}% | {x['drop_top']:.4f} | {x['drop_other']:.4f} | {x['m2_top']:.4f} | {x['m2_other']:.4f} | {x['wall_s']:.0f} |")
-    lines += ["", "Per cluster (means over seeds; ΔM = M1 − M2; share = of the budget's estimated seconds; "
-              "S1 = a topic of Stage I's speech slice):", "",
-              "| cluster | topic | half | M1 (95% CI) | share γ=5 | share γ=0 | ΔM γ=5 | ΔM γ=0 | ΔM Stage I final |",
-              "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {x['seed']} | {x['gamma']:g} | {x['rows']} | {x['budget_s']:.0f} | {100 * x['share_top']:.1f}% | {x['trained_audio_s']:.0f} | "
+            f"{100 * x['audio_share_top']:.1f}% | {x['drop_top']:.4f} | {x['drop_other']:.4f} | {x['m2_top']:.4f} | {x['m2_other']:.4f} | {x['wall_s']:.0f} |"
+        )
+    lines += [
+        "",
+        "Per cluster (means over seeds; ΔM = M1 − M2; share = of the budget's estimated seconds; S1 = a topic of Stage I's speech slice):",
+        "",
+        "| cluster | topic | half | M1 (95% CI) | share γ=5 | share γ=0 | ΔM γ=5 | ΔM γ=0 | ΔM Stage I final |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     per_cluster = {}
     for c in ranked:
-        row = {"topic": topics.get(c, "?"), "half": "top" if c in top else "other", "m1": m1[c], "m1_ci": m1s.intervals.get(c),
-               "drop_stage1_final": final_drop.get(c)}
+        row = {
+            "topic": topics.get(c, "?"),
+            "half": "top" if c in top else "other",
+            "m1": m1[c],
+            "m1_ci": m1s.intervals.get(c),
+            "drop_stage1_final": final_drop.get(c),
+        }
         for g in GAMMAS:
             xs = by[g]
             row[f"share_g{g:g}"] = statistics.mean(x["cost_by_cluster"].get(c, 0.0) / x["budget_s"] for x in xs)
@@ -233,14 +291,29 @@ def analyse(store: ArtifactStore, refs: dict, stage2_steps: int, seeds: list[int
         per_cluster[c] = row
         lo, hi = row["m1_ci"] or (None, None)
         ci = f" ({lo:.3f}–{hi:.3f})" if lo is not None and hi is not None else ""
-        lines.append(f"| {c} | {row['topic']} | {row['half']} | {m1[c]:.4f}{ci} | {100 * row['share_g5']:.1f}% | {100 * row['share_g0']:.1f}% | "
-                     f"{row['drop_g5']:.4f} | {row['drop_g0']:.4f} | {row['drop_stage1_final']:.4f} |")
-    result = {"sizes": sizes, "refs": {k: v for k, v in refs.items() if k != "config"}, "top_half": sorted(top), "other_half": sorted(other),
-              "m1": m1, "m1_stage1_final": m1_final, "per_cluster": per_cluster,
-              "runs": [{k: v for k, v in x.items()} for x in runs],
-              "paired": {"share_top_diff": diff_share, "drop_top_diff": diff_drop, "drop_other_diff": diff_other,
-                         "gamma5_more_share_seeds": share_wins, "gamma5_larger_drop_seeds": drop_wins, "seeds": len(pairs)},
-              "config": refs["config"]}
+        lines.append(
+            f"| {c} | {row['topic']} | {row['half']} | {m1[c]:.4f}{ci} | {100 * row['share_g5']:.1f}% | {100 * row['share_g0']:.1f}% | "
+            f"{row['drop_g5']:.4f} | {row['drop_g0']:.4f} | {row['drop_stage1_final']:.4f} |"
+        )
+    result = {
+        "sizes": sizes,
+        "refs": {k: v for k, v in refs.items() if k != "config"},
+        "top_half": sorted(top),
+        "other_half": sorted(other),
+        "m1": m1,
+        "m1_stage1_final": m1_final,
+        "per_cluster": per_cluster,
+        "runs": [{k: v for k, v in x.items()} for x in runs],
+        "paired": {
+            "share_top_diff": diff_share,
+            "drop_top_diff": diff_drop,
+            "drop_other_diff": diff_other,
+            "gamma5_more_share_seeds": share_wins,
+            "gamma5_larger_drop_seeds": drop_wins,
+            "seeds": len(pairs),
+        },
+        "config": refs["config"],
+    }
     return result, "\n".join(lines)
 
 

@@ -120,9 +120,7 @@ def _run_flow(flow_name: str, cfg) -> dict:
     args = flow_arguments(flow, cfg)
     missing = [name for name, value in args.items() if value is None]
     if missing:
-        raise typer.BadParameter(
-            f"the {flow_name} flow needs {', '.join(missing)}, e.g. --set {missing[0]}.kind=folder --set {missing[0]}.folder=/data/clips"
-        )
+        raise typer.BadParameter(f"the {flow_name} flow needs {', '.join(missing)}, e.g. --set {missing[0]}.kind=folder --set {missing[0]}.folder=/data/clips")
     result = flow(**args)
     return result.model_dump(mode="json") if isinstance(result, BaseModel) else {"result": result}
 

@@ -28,7 +28,9 @@ def plan(
     preset: str = typer.Option("3b", "--preset", "-p", help="The paper-scale preset to plan (3b)."),
     device_kind: str = typer.Option("h100", "--device-kind", "-d", help=f"One of {', '.join(DEVICE_KINDS)}: the device every parallel stage runs on."),
     gpus: Optional[int] = typer.Option(None, help="GPUs in the cluster (default 64); not with --device-kind cpu."),
-    nodes: Optional[int] = typer.Option(None, help=f"Machines: GPU nodes (default GPUs / {GPUS_PER_NODE}), or 2-core machines for cpu (default {CPU_MACHINES})."),
+    nodes: Optional[int] = typer.Option(
+        None, help=f"Machines: GPU nodes (default GPUs / {GPUS_PER_NODE}), or 2-core machines for cpu (default {CPU_MACHINES})."
+    ),
     cpu_cores_per_node: int = typer.Option(32, help="CPU cores per GPU node, for ingest and clustering."),
 ) -> None:
     """Wall time, device-hours and storage of every stage at paper scale, measured figures and assumptions marked."""

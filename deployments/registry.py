@@ -59,7 +59,11 @@ class Deployable:
 DEPLOYABLES: tuple[Deployable, ...] = (
     Deployable("salad", "flows.salad_flow.salad_flow", "The whole method: data, Stage I, probe, M(c), γ-selection, Stage II, evaluation."),
     Deployable("pipeline", "flows.pipeline.pipeline_flow", "The data half: corpus, clusters, teacher, Stage I speech; reuses unchanged versions."),
-    Deployable("evaluate", "flows.evaluate_flow.evaluate_flow", "Score checkpoints on spoken multiple-choice benchmarks: teacher/student on text, student on speech, the gap."),
+    Deployable(
+        "evaluate",
+        "flows.evaluate_flow.evaluate_flow",
+        "Score checkpoints on spoken multiple-choice benchmarks: teacher/student on text, student on speech, the gap.",
+    ),
     Deployable("ingest", "flows.ingest_flow.ingest_flow", "Ingest web text (bundled or FineWeb-Edu) into the corpus artifact."),
     Deployable("tts", "flows.tts_flow.tts_flow", "Synthesise and gate speech for a seeded sample of the corpus (Ray actor pool)."),
     Deployable("natural-speech", "flows.speech_flow.speech_flow", "Natural speech (folder + TSV, LibriHeavy, Emilia) → utterances → Mimi codes."),
@@ -185,9 +189,7 @@ def paused_on_server(serve: bool = False) -> dict[str, PausedOnServer]:
         for deployment in client.read_deployments():
             if deployment.name not in names or not set(TAGS) <= set(deployment.tags or []):
                 continue
-            off = frozenset(
-                (s.schedule.cron, s.schedule.timezone or "UTC") for s in deployment.schedules if not s.active and getattr(s.schedule, "cron", None)
-            )
+            off = frozenset((s.schedule.cron, s.schedule.timezone or "UTC") for s in deployment.schedules if not s.active and getattr(s.schedule, "cron", None))
             state = PausedOnServer(deployment=bool(deployment.paused) and not serve, schedules=off)
             if state.deployment or state.schedules:
                 found[deployment.name] = state
@@ -301,8 +303,7 @@ def alert_automations(block_id=None) -> list:
             ),
             actions=notify(
                 "SALAD regeneration {{ flow_run.name }} ended {{ flow_run.state.name }}",
-                "Flow run {{ flow_run.name }} ({{ flow_run.id }}) ended {{ flow_run.state.name }}: {{ flow_run.state.message }}\n"
-                "{{ flow_run|ui_url }}",
+                "Flow run {{ flow_run.name }} ({{ flow_run.id }}) ended {{ flow_run.state.name }}: {{ flow_run.state.message }}\n{{ flow_run|ui_url }}",
             ),
         ),
         Automation(
@@ -334,9 +335,7 @@ def declare_alerts(settings: AlertSettings) -> dict[str, str]:
     block_id = None
     url = os.environ.get("SALAD_ALERT_WEBHOOK") or settings.webhook_url
     if url:
-        block = CustomWebhookNotificationBlock(
-            name="SALAD alert", url=url, json_data={"subject": "{{subject}}", "body": "{{body}}", "source": "{{name}}"}
-        )
+        block = CustomWebhookNotificationBlock(name="SALAD alert", url=url, json_data={"subject": "{{subject}}", "body": "{{body}}", "source": "{{name}}"})
         block_id = block.save(ALERT_BLOCK, overwrite=True)
     elif settings.notification_block:
         block_id = Block.load(settings.notification_block)._block_document_id

@@ -118,9 +118,7 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
-def start_background(
-    command: list[str], env: dict[str, str], log_file: Path, cwd: Path | None = None, die_with_parent: bool = False
-) -> subprocess.Popen:
+def start_background(command: list[str], env: dict[str, str], log_file: Path, cwd: Path | None = None, die_with_parent: bool = False) -> subprocess.Popen:
     """Start ``command`` in its own session (so stopping it stops its children too), output to ``log_file``.
 
     ``die_with_parent``: the process must not outlive this one, also when this one is killed -9
@@ -132,7 +130,13 @@ def start_background(
     on_main_thread = threading.current_thread() is threading.main_thread()  # a thread's end would fire the signal
     with open(log_file, "ab") as log:
         process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             preexec_fn=_parent_death_signal(os.getpid()) if die_with_parent and on_main_thread else None,
         )
     if die_with_parent:
@@ -189,7 +193,10 @@ def start_watchdog(parent: int, child_group: int) -> subprocess.Popen | None:
         return None
     return subprocess.Popen(
         [sys.executable, "-c", _WATCHDOG, str(parent), started, str(child_group)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -349,8 +356,11 @@ def reconcile_runs(settle_s: float = 5.0) -> tuple[list[str], list[str]]:
         return settled(run) and run.state.is_final()
 
     def superseded(child, owner) -> bool:  # left by an earlier attempt: the owner has started again since
-        return child.state is not None and owner.state_type.value == "RUNNING" and settled(owner) and (
-            owner.state.timestamp.timestamp() > child.state.timestamp.timestamp() + 1
+        return (
+            child.state is not None
+            and owner.state_type.value == "RUNNING"
+            and settled(owner)
+            and (owner.state.timestamp.timestamp() > child.state.timestamp.timestamp() + 1)
         )
 
     flows, tasks = [], []
@@ -360,7 +370,11 @@ def reconcile_runs(settle_s: float = 5.0) -> tuple[list[str], list[str]]:
             parents = {r.parent_task_run_id for r in runs if r.parent_task_run_id}
             parent_task = {t.id: t for t in client.read_task_runs(task_run_filter=TaskRunFilter(id=TaskRunFilterId(any_=list(parents))))} if parents else {}
             parent_flow_ids = {t.flow_run_id for t in parent_task.values() if t.flow_run_id}
-            parent_flows = {f.id: f for f in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(parent_flow_ids))))} if parent_flow_ids else {}
+            parent_flows = (
+                {f.id: f for f in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(parent_flow_ids))))}
+                if parent_flow_ids
+                else {}
+            )
             marked = 0
             for run in runs:
                 why = None

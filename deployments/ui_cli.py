@@ -92,9 +92,7 @@ def up(
     store: Optional[str] = StoreOpt,
     port: int = typer.Option(DEFAULT_PORT, help="Port on 127.0.0.1."),
     home: Path = HomeOpt,
-    database_url: Optional[str] = typer.Option(
-        None, envvar="PREFECT_API_DATABASE_CONNECTION_URL", help="Database URL (default: SQLite under --home)."
-    ),
+    database_url: Optional[str] = typer.Option(None, envvar="PREFECT_API_DATABASE_CONNECTION_URL", help="Database URL (default: SQLite under --home)."),
     schedules: Optional[str] = SchedulesOpt,
     serve: bool = typer.Option(False, "--serve", help="Serve deployments from one process instead of a work pool + worker."),
 ) -> None:
@@ -288,22 +286,33 @@ def _artifact_filter(flow_run_id):
 
     return ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
 
+
 def _overrides(overrides: Optional[list[str]], store: Optional[str]) -> list[str]:
     return list(overrides or []) + ([f"store.uri={store}"] if store else [])
 
 
 def _wait_for_worker(api_url: str, pool: str, pid: int, log: Path, timeout: float = 120.0) -> None:
     _wait_until(
-        api_url, lambda client: any(w.status == "ONLINE" for w in client.read_workers_for_work_pool(pool)),
-        f"a worker online in pool {pool!r}", "the worker", pid, log, timeout,
+        api_url,
+        lambda client: any(w.status == "ONLINE" for w in client.read_workers_for_work_pool(pool)),
+        f"a worker online in pool {pool!r}",
+        "the worker",
+        pid,
+        log,
+        timeout,
     )
 
 
 def _wait_for_deployments(api_url: str, count: int, pid: int, log: Path, timeout: float = 120.0) -> None:
     # served deployments have no work pool; a stopped serve process leaves them paused
     _wait_until(
-        api_url, lambda client: sum(d.work_pool_name is None and not d.paused for d in client.read_deployments()) >= count,
-        f"{count} served deployments", "the serve process", pid, log, timeout,
+        api_url,
+        lambda client: sum(d.work_pool_name is None and not d.paused for d in client.read_deployments()) >= count,
+        f"{count} served deployments",
+        "the serve process",
+        pid,
+        log,
+        timeout,
     )
 
 
@@ -360,4 +369,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -241,7 +241,11 @@ def what_changed(
     for name in sorted(set(old_refs) - set(refs)):
         changes.append(Change(name=name, status="not produced", old=old_refs[name]))
     record = RunRecord(
-        lane=lane, flow_run_id=flow_run_id, started_at=started_at, finished_at=now_utc(), params_hash=params_key,
+        lane=lane,
+        flow_run_id=flow_run_id,
+        started_at=started_at,
+        finished_at=now_utc(),
+        params_hash=params_key,
         refs={n: r.fingerprint for n, r in refs.items()},
     )
     return WhatChanged(lane=lane, previous=previous, record=record, changes=changes)

@@ -75,9 +75,7 @@ class PipelineConfig(BaseModel):
         default=None, description="Natural speech (LibriHeavy, Emilia, or a folder + TSV) for Stage I; None: a synthetic slice of the corpus."
     )
     tokenize: TokenizeConfig = Field(default_factory=TokenizeConfig)
-    stage1_texts: TextSelectionConfig = Field(
-        default_factory=TextSelectionConfig, description="Without natural speech: the corpus slice spoken for Stage I."
-    )
+    stage1_texts: TextSelectionConfig = Field(default_factory=TextSelectionConfig, description="Without natural speech: the corpus slice spoken for Stage I.")
     stage1: TrainConfig = Field(default_factory=lambda: TrainConfig.preset("tiny", stage=1))
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
     misalignment: MisalignmentConfig = Field(default_factory=MisalignmentConfig)

@@ -61,10 +61,7 @@ def evaluate_checkpoints(
         if parts.audio is not None:
             shipped = tokenize.model_copy(update={"output_name": f"{loaded.items.name}_audio_codes", **shared})
             codes.append(tokenize_speech(parts.audio, shipped, store).codes)
-    scored = {
-        label: evaluate_checkpoint(ref, [i.items for i in items], codes, evaluation.scoring, store, label=label)
-        for label, ref in checkpoints.items()
-    }
+    scored = {label: evaluate_checkpoint(ref, [i.items for i in items], codes, evaluation.scoring, store, label=label) for label, ref in checkpoints.items()}
     table = eval_report([out.results for out in scored.values()], store, paper_size=preset if preset in PAPER_SIZES else None)
     return EvaluationOutputs(items=items, spoken_codes=codes, checkpoints=scored, table_markdown=table)
 

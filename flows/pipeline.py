@@ -74,9 +74,7 @@ def data_stages(config: PipelineConfig) -> PipelineOutputs:
     out = PipelineOutputs(ingest=ingest, embed=embed, cluster=cluster, teacher=teacher)
     if config.natural_speech is not None:
         out.natural = ingest_speech(config.natural_speech, store)
-        out.natural_codes = tokenize_speech(
-            out.natural.utterances, config.tokenize.model_copy(update={"output_name": "natural_codes"}), store
-        )
+        out.natural_codes = tokenize_speech(out.natural.utterances, config.tokenize.model_copy(update={"output_name": "natural_codes"}), store)
     else:
         out.stage1_texts = select_corpus_texts(ingest.corpus, cluster.assignments, config.stage1_texts, store)
         out.synthetic = speak(out.stage1_texts, "stage1_speech", config.tts, config.gate, config.tokenize, store)

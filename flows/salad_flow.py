@@ -58,8 +58,10 @@ def check_launch_cost(store: ArtifactStore, selection: ArtifactRef, config: Pipe
     from salad_core.selection.cost import Workload
 
     stats = store.get(selection).manifest.stats
-    hours = stats["budget"]["spent"] if stats["budget"]["kind"] == "hours" else (
-        sum(store.get(selection).to_table(columns=["words"]).column("words").to_pylist()) / stats["words_per_second"] / 3600
+    hours = (
+        stats["budget"]["spent"]
+        if stats["budget"]["kind"] == "hours"
+        else (sum(store.get(selection).to_table(columns=["words"]).column("words").to_pylist()) / stats["words_per_second"] / 3600)
     )
     stage2 = config.stage2
     tokens = stage2.steps * stage2.micro_batch_positions * stage2.grad_accum * stage2.num_procs  # an upper bound
@@ -86,12 +88,17 @@ def salad_method(config: PipelineConfig) -> SaladOutputs:
     probe_texts = build_probe_texts(corpus, cluster.assignments, config.probe, store)
     probe = speak(probe_texts, "probe_speech", config.tts, config.gate, config.tokenize, store, mimi)
     scored_with = stage1.pre_decay or stage1.final
-    misalignment = score_misalignment(
-        scored_with, probe.codes.codes, probe.speech.speech, probe_texts, config.misalignment, store
-    )
+    misalignment = score_misalignment(scored_with, probe.codes.codes, probe.speech.speech, probe_texts, config.misalignment, store)
     selection = select_texts(
-        corpus, cluster.assignments, cluster.stats, misalignment, config.selection, store,
-        probe_speech=probe.speech.speech, gate_clusters=probe.gate.clusters, probe_texts=probe_texts,
+        corpus,
+        cluster.assignments,
+        cluster.stats,
+        misalignment,
+        config.selection,
+        store,
+        probe_speech=probe.speech.speech,
+        gate_clusters=probe.gate.clusters,
+        probe_texts=probe_texts,
     )
     selection_report(selection, store)
     # selective regeneration (off by default): only the named / moved clusters take the new draw,
@@ -101,20 +108,24 @@ def salad_method(config: PipelineConfig) -> SaladOutputs:
     selected = speak(regenerated.selection, "selected_speech", config.tts, config.gate, config.tokenize, store, mimi)
 
     # Stage II from the pre-decay checkpoint on natural / selected synthetic / text
-    stage2 = train_stage(
-        config.stage2, {"natural": natural, "synthetic": selected.source(), "text": text}, teacher, store, parent=scored_with
-    )
+    stage2 = train_stage(config.stage2, {"natural": natural, "synthetic": selected.source(), "text": text}, teacher, store, parent=scored_with)
 
     stage2_label = f"stage2_gamma{config.selection.gamma:g}"
     checkpoints = {"stage1_pre_decay": scored_with, "stage1_final": stage1.final, stage2_label: stage2.final}
-    evaluation = evaluate_checkpoints(
-        checkpoints, config.evaluation, config.tts, config.gate, config.tokenize, mimi, store, config.preset
-    )
+    evaluation = evaluate_checkpoints(checkpoints, config.evaluation, config.tts, config.gate, config.tokenize, mimi, store, config.preset)
 
     finals = [*data.finals(), misalignment, regenerated.selection, stage2.final, stage2.metrics, *evaluation.results]
     publish_lineage_overview(ArtifactStore.open(store), finals, "salad")
     print(evaluation.table_markdown)
     return SaladOutputs(
-        data=data, stage1=stage1, probe_texts=probe_texts, probe=probe, misalignment=misalignment, selection=selection,
-        regenerated=regenerated, selected_speech=selected, stage2=stage2, evaluation=evaluation,
+        data=data,
+        stage1=stage1,
+        probe_texts=probe_texts,
+        probe=probe,
+        misalignment=misalignment,
+        selection=selection,
+        regenerated=regenerated,
+        selected_speech=selected,
+        stage2=stage2,
+        evaluation=evaluation,
     )

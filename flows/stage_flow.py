@@ -93,7 +93,10 @@ def stage_flow(
         refs = resolve_parents(ArtifactStore.open(config.store), name, parents)
         section = getattr(config, spec.section)
         log.info(
-            "stage %s on %s with %s: %s", name, ", ".join(map(str, refs.values())) or "no parents", spec.section,
+            "stage %s on %s with %s: %s",
+            name,
+            ", ".join(map(str, refs.values())) or "no parents",
+            spec.section,
             section.model_dump_json(exclude_defaults=True) if isinstance(section, BaseModel) else section,
         )
         result = spec.task(*refs.values(), section, config.store)

@@ -55,7 +55,8 @@ def store_lock(store: StoreConfig, log: logging.Logger | logging.LoggerAdapter |
     if busy and log is not None:
         log.warning(
             "store %s is in use by another run (concurrency limit %s); waiting for it to end: one run at a time per store",
-            store_location(store), name,
+            store_location(store),
+            name,
         )
     with concurrency(name, occupy=1, lease_duration=STORE_LEASE_S, strict=True):
         token = _HELD.set(_HELD.get() | {name})

@@ -36,9 +36,7 @@ class StoreConfig(BaseModel):
         default_factory=default_store_uri,
         description="Local folder or s3://bucket/prefix. Default: $SALAD_STORE or ./salad-store.",
     )
-    endpoint_url: str | None = Field(
-        default=None, description="S3 endpoint (e.g. http://127.0.0.1:7480). Default: $AWS_ENDPOINT_URL."
-    )
+    endpoint_url: str | None = Field(default=None, description="S3 endpoint (e.g. http://127.0.0.1:7480). Default: $AWS_ENDPOINT_URL.")
     region: str | None = Field(default=None, description="S3 region. Default: $AWS_DEFAULT_REGION.")
     access_key_id: SecretStr | None = Field(default=None, description="Default: $AWS_ACCESS_KEY_ID.")
     secret_access_key: SecretStr | None = Field(default=None, description="Default: $AWS_SECRET_ACCESS_KEY.")

@@ -179,7 +179,7 @@ class ObjectStore:
     def root(self) -> str:
         uri = self.config.uri
         if self.config.is_s3:
-            return uri[len("s3://"):].rstrip("/")
+            return uri[len("s3://") :].rstrip("/")
         path = os.path.abspath(os.path.expanduser(uri))
         os.makedirs(path, exist_ok=True)
         return path
@@ -246,15 +246,15 @@ class ObjectStore:
     def sizes(self, prefix: str, folders: bool = False) -> dict[str, int]:
         """Keys directly under ``prefix`` and their sizes, in one listing; {} if there is nothing."""
         try:
-            entries = self._bounded("a listing", prefix, self.fs._ls, self.path(prefix), detail=True) if self.config.is_s3 else self.fs.ls(self.path(prefix), detail=True)
+            entries = (
+                self._bounded("a listing", prefix, self.fs._ls, self.path(prefix), detail=True)
+                if self.config.is_s3
+                else self.fs.ls(self.path(prefix), detail=True)
+            )
         except FileNotFoundError:
             return {}
         root_len = len(self.root) + 1
-        return {
-            e["name"].rstrip("/")[root_len:]: int(e.get("size") or 0)
-            for e in entries
-            if folders or e.get("type") != "directory"
-        }
+        return {e["name"].rstrip("/")[root_len:]: int(e.get("size") or 0) for e in entries if folders or e.get("type") != "directory"}
 
     def glob(self, pattern: str) -> list[str]:
         root_len = len(self.root) + 1

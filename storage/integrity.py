@@ -132,7 +132,7 @@ def _check_records(objects: ObjectStore, version_key: str, shards: list[ShardRec
     problems = []
     for s in shards:
         key = shard_record_key(version_key, s.shard)
-        name = key[len(version_key) + 1:]
+        name = key[len(version_key) + 1 :]
         try:
             record = ShardRecord.model_validate(objects.read_json(key))
         except FileNotFoundError:
@@ -166,9 +166,9 @@ def move_version_aside(objects: ObjectStore, name: str, fingerprint: str, proble
         return dest
     files = objects.find(key)
     for f in files:
-        objects.copy(f, dest + f[len(key):])
+        objects.copy(f, dest + f[len(key) :])
     objects.write_bytes(f"{dest}/{DAMAGED_NOTE}", note)
     order = {"shards": 0, "data": 1}
-    for f in sorted(files, key=lambda f: (order.get(f[len(key) + 1:].split("/")[0], 2), f.endswith(MANIFEST_FILE))):
+    for f in sorted(files, key=lambda f: (order.get(f[len(key) + 1 :].split("/")[0], 2), f.endswith(MANIFEST_FILE))):
         objects.delete(f)
     return dest

@@ -27,9 +27,7 @@ class LineageNode(BaseModel):
 
 
 def _node(m: Manifest) -> LineageNode:
-    return LineageNode(
-        name=m.name, fingerprint=m.fingerprint, created_at=m.created_at, code_version=m.code_version, num_rows=m.num_rows, params=m.params
-    )
+    return LineageNode(name=m.name, fingerprint=m.fingerprint, created_at=m.created_at, code_version=m.code_version, num_rows=m.num_rows, params=m.params)
 
 
 def upstream(load: Callable[[str, str], Manifest], name: str, fingerprint: str, _made: dict | None = None) -> LineageNode:

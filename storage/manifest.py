@@ -40,8 +40,7 @@ def shard_record_key(version_key: str, shard: int) -> str:
 def validate_name(name: str) -> str:
     if not NAME_PATTERN.match(name):
         raise ValueError(
-            f"artifact name {name!r} is invalid: use lowercase letters, digits, '_', '.', '-' "
-            "(start with a letter or digit, at most 128 characters)"
+            f"artifact name {name!r} is invalid: use lowercase letters, digits, '_', '.', '-' (start with a letter or digit, at most 128 characters)"
         )
     return name
 
@@ -96,18 +95,14 @@ class Manifest(BaseModel):
     git_commit: str | None = None
     git_dirty: bool | None = None
     models: dict[str, str] = Field(default_factory=dict)
-    run_context: dict[str, str] = Field(
-        default_factory=dict, description="orchestrator ids, e.g. Prefect flow_run_id / task_run_id"
-    )
+    run_context: dict[str, str] = Field(default_factory=dict, description="orchestrator ids, e.g. Prefect flow_run_id / task_run_id")
     num_rows: int
     num_bytes: int
     schema_fields: list[dict[str, str]]
     shards: list[ShardRecord]
     wall_time_s: float
     stats: dict[str, Any] = Field(default_factory=dict, description="stage-specific figures")
-    manifest_sha256: str | None = Field(
-        default=None, description="sha256 of this manifest's canonical JSON without this field; None before hashes existed"
-    )
+    manifest_sha256: str | None = Field(default=None, description="sha256 of this manifest's canonical JSON without this field; None before hashes existed")
 
     @field_validator("name")
     @classmethod

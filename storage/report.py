@@ -9,9 +9,7 @@ from storage.lineage import LineageNode, lineage_graph, render_tree
 from storage.manifest import Manifest
 
 
-def manifest_markdown(
-    m: Manifest, uri: str, upstream: LineageNode, stage_seconds: float | None = None, quarantined: int | None = None
-) -> str:
+def manifest_markdown(m: Manifest, uri: str, upstream: LineageNode, stage_seconds: float | None = None, quarantined: int | None = None) -> str:
     """The version's card: headline numbers first (rows, quarantined, wall time and rate), then
     parameters, provenance, schema, upstream tree and the stage's own figures.
 
@@ -98,11 +96,21 @@ def lineage_png(nodes: list[LineageNode], dpi: int = 110) -> bytes:
     ax.set_ylim(-len(rows) + 0.5, 0.5)
     ax.axis("off")
     for a, b in sorted(edges):
-        ax.add_patch(FancyArrowPatch(pos[a], pos[b], arrowstyle="-|>", mutation_scale=9, color="#8090a0",
-                                     shrinkA=13, shrinkB=14, connectionstyle="arc3,rad=0.04", lw=0.7))
+        ax.add_patch(
+            FancyArrowPatch(
+                pos[a], pos[b], arrowstyle="-|>", mutation_scale=9, color="#8090a0", shrinkA=13, shrinkB=14, connectionstyle="arc3,rad=0.04", lw=0.7
+            )
+        )
     for k, n in found.items():
-        ax.text(*pos[k], _label(n, "\n"), ha="center", va="center", fontsize=7, family="monospace",
-                bbox=dict(boxstyle="round,pad=0.35", fc="#eef4fb", ec="#4a78a8", lw=0.8))
+        ax.text(
+            *pos[k],
+            _label(n, "\n"),
+            ha="center",
+            va="center",
+            fontsize=7,
+            family="monospace",
+            bbox=dict(boxstyle="round,pad=0.35", fc="#eef4fb", ec="#4a78a8", lw=0.8),
+        )
     out = io.BytesIO()
     fig.savefig(out, format="png", metadata={"Description": "; ".join(_label(n, "@") for _, n in sorted(found.items()))})
     return out.getvalue()

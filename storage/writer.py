@@ -129,7 +129,7 @@ class ArtifactWriter:
         now = time.perf_counter()
         record = ShardRecord(
             shard=shard,
-            file=data_key[len(self.version_key) + 1:],
+            file=data_key[len(self.version_key) + 1 :],
             rows=rows,
             bytes=size,
             seconds=round(now - self._clock, 6),
@@ -142,8 +142,7 @@ class ArtifactWriter:
             winner = self._read_record(shard)
             if winner is None:
                 raise IncompleteArtifact(
-                    f"{self.version_key}: the commit record of shard {shard} was refused as existing, then could not be "
-                    f"read; {data_key} is kept for inspection"
+                    f"{self.version_key}: the commit record of shard {shard} was refused as existing, then could not be read; {data_key} is kept for inspection"
                 ) from None
             if winner.file != record.file:
                 self.objects.delete(data_key)  # another attempt's file is the committed one

@@ -23,9 +23,7 @@ def quarantine_rate(kept: int, quarantined: int) -> float:
     return quarantined / total if total else 0.0
 
 
-def report_quarantine_rate(
-    stage: str, artifact: ArtifactRef, kept: int, quarantined: int, threshold: float = DEFAULT_QUARANTINE_RATE_THRESHOLD
-):
+def report_quarantine_rate(stage: str, artifact: ArtifactRef, kept: int, quarantined: int, threshold: float = DEFAULT_QUARANTINE_RATE_THRESHOLD):
     """Emit ``salad.quarantine-rate.exceeded`` when the stage quarantined more than ``threshold`` of
     its rows; returns the event (None under the threshold, or with events off)."""
     rate = quarantine_rate(kept, quarantined)

@@ -89,8 +89,10 @@ class RunIdentity(BaseModel):
     def params(self) -> dict[str, Any]:
         return {
             "train": self.config.content_params(),
-            "data": {name: {k: str(v) for k, v in (("codes", s.codes), ("transcripts", s.transcripts), ("corpus", s.corpus)) if v}
-                     for name, s in sorted(self.data.items())},
+            "data": {
+                name: {k: str(v) for k, v in (("codes", s.codes), ("transcripts", s.transcripts), ("corpus", s.corpus)) if v}
+                for name, s in sorted(self.data.items())
+            },
             "world_size": self.world_size,
             "precision": self.precision,
             "parent_checkpoint": str(self.parent) if self.parent else None,
@@ -110,8 +112,9 @@ class RunIdentity(BaseModel):
         return {"mimi": self.mimi_model} if self.mimi_model else {}
 
     def checkpoint_spec(self, step: int, kind: str) -> StageSpec:
-        return StageSpec(name=CHECKPOINT, params={**self.params(), "step": step, "kind": kind},
-                         code_version=self.code_version, parents=self.parents(), models=self.models())
+        return StageSpec(
+            name=CHECKPOINT, params={**self.params(), "step": step, "kind": kind}, code_version=self.code_version, parents=self.parents(), models=self.models()
+        )
 
     def metrics_spec(self) -> StageSpec:
         return StageSpec(name=METRICS, params=self.params(), code_version=self.code_version, parents=self.parents(), models=self.models())
@@ -127,10 +130,16 @@ def write_checkpoint(
     """Commit one checkpoint version (reused as is when the same spec is already committed)."""
     student = tensors_to_table(student_state, part="student")
     engine = files_to_table(engine_files, part="engine")
-    stats = {**stats, "student_digest": table_digest(student), "engine_digest": table_digest(engine),
-             "student_tensors": len(student_state), "engine_files": sorted(engine_files)}
-    ref, _ = write_sharded_artifact(store, spec, lambda committed: [(STUDENT_SHARD, student), (ENGINE_SHARD, engine)],
-                                    lambda: stats, schema=TENSOR_SCHEMA, expected_shards=2)
+    stats = {
+        **stats,
+        "student_digest": table_digest(student),
+        "engine_digest": table_digest(engine),
+        "student_tensors": len(student_state),
+        "engine_files": sorted(engine_files),
+    }
+    ref, _ = write_sharded_artifact(
+        store, spec, lambda committed: [(STUDENT_SHARD, student), (ENGINE_SHARD, engine)], lambda: stats, schema=TENSOR_SCHEMA, expected_shards=2
+    )
     return ref
 
 

@@ -191,6 +191,4 @@ def cluster_corpus(corpus: ArtifactRef, embeddings: ArtifactRef, config: Cluster
     stats, stats_reused = stats_stage(store, corpus, assignments, config)
     report = report_stage(store, stats, assignments, embeddings, config)
     publish_report(store, report)
-    return ClusterOutputs(
-        centroids=centroids, assignments=assignments, stats=stats, report=report, reused=fit_reused and assign_reused and stats_reused
-    )
+    return ClusterOutputs(centroids=centroids, assignments=assignments, stats=stats, report=report, reused=fit_reused and assign_reused and stats_reused)

@@ -71,10 +71,7 @@ class EmbedStage(ShardedStage):
         self.load_model()
         rows = self.source.read_shard(shard, columns=["id", "text"])
         ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
-        parts = [
-            self.embedder.embed(texts[i : i + TEXTS_PER_CALL], ids[i : i + TEXTS_PER_CALL])
-            for i in range(0, len(texts), TEXTS_PER_CALL)
-        ]
+        parts = [self.embedder.embed(texts[i : i + TEXTS_PER_CALL], ids[i : i + TEXTS_PER_CALL]) for i in range(0, len(texts), TEXTS_PER_CALL)]
         if not parts:  # an empty corpus shard: the same schema, no rows
             dim = int(self.embedder.model_info()["dim"])
             return pa.table({"id": pa.array([], pa.string()), "embedding": pa.array([], embedding_type(dim))}), None

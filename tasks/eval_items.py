@@ -103,8 +103,11 @@ def load_eval_items(config: BenchmarkConfig, store_config: StoreConfig) -> EvalI
     items_stats = store.get(result.ref).manifest
     quarantine_rows = store.get(result.quarantine).num_rows
     return EvalItemsOutputs(
-        items=result.ref, quarantine=result.quarantine, reused=result.reused,
-        n_items=items_stats.num_rows, n_quarantined=quarantine_rows,
+        items=result.ref,
+        quarantine=result.quarantine,
+        reused=result.reused,
+        n_items=items_stats.num_rows,
+        n_quarantined=quarantine_rows,
     )
 
 

@@ -70,9 +70,20 @@ def results_table(label: str, view: str, scores: list[ItemScore]) -> pa.Table:
     return pa.Table.from_pylist(
         [
             {
-                "checkpoint": label, "view": view, "id": s.id, "benchmark": s.benchmark, "topic": s.topic, "answer": s.answer,
-                "logprobs": list(s.logprobs), "n_chars": list(s.n_chars), "pred_raw": s.pred_raw, "pred_norm": s.pred_norm,
-                "correct_raw": s.correct_raw, "correct_norm": s.correct_norm, "n_shots": s.n_shots, "n_positions": s.n_positions,
+                "checkpoint": label,
+                "view": view,
+                "id": s.id,
+                "benchmark": s.benchmark,
+                "topic": s.topic,
+                "answer": s.answer,
+                "logprobs": list(s.logprobs),
+                "n_chars": list(s.n_chars),
+                "pred_raw": s.pred_raw,
+                "pred_norm": s.pred_norm,
+                "correct_raw": s.correct_raw,
+                "correct_norm": s.correct_norm,
+                "n_shots": s.n_shots,
+                "n_positions": s.n_positions,
             }
             for s in scores
         ],
@@ -108,9 +119,7 @@ def _publish_table(label: str, stats: dict) -> None:
     def pct(x):
         return None if x is None else round(100 * x, 1)
 
-    table = [
-        {"benchmark": b, **{v: pct(e["acc_norm"][v]) for v in VIEWS}, "gap": pct(e["gap"])} for b, e in stats["benchmarks"].items()
-    ]
+    table = [{"benchmark": b, **{v: pct(e["acc_norm"][v]) for v in VIEWS}, "gap": pct(e["gap"])} for b, e in stats["benchmarks"].items()]
     table.append({"benchmark": "signed mean gap", "gap": pct(stats["signed_mean_gap"])})
     key = "salad-eval-" + "".join(c if c.isalnum() else "-" for c in label.lower())
     create_table_artifact(table, key=key, description=f"{label}: accuracy (acc_norm, %) per view and the text-speech gap")

@@ -56,8 +56,17 @@ MISALIGNMENT_SCHEMA = pa.schema(
 NO_CLIP = "no clip: the text failed synthesis or the quality gate"
 
 
-def score_probe(student, teacher, tokenizer, clips: list[dict], texts: dict[str, int], config: MisalignmentConfig,
-                interleave: InterleaveConfig | None = None, pad_id: int = 0, num_codebooks: int | None = None) -> tuple[pa.Table, dict]:
+def score_probe(
+    student,
+    teacher,
+    tokenizer,
+    clips: list[dict],
+    texts: dict[str, int],
+    config: MisalignmentConfig,
+    interleave: InterleaveConfig | None = None,
+    pad_id: int = 0,
+    num_codebooks: int | None = None,
+) -> tuple[pa.Table, dict]:
     """The misalignment table for probe `clips` (id, word_timings, codes, n_frames, n_codebooks);
     `texts` maps every probe text id to its cluster (ids without a clip are reported, not scored)."""
     clip_ids = {c["id"] for c in clips}
@@ -69,17 +78,41 @@ def score_probe(student, teacher, tokenizer, clips: list[dict], texts: dict[str,
     batches = probe_batches(built.samples, built.frames, built.ids, config.batch_size, pad_id=pad_id)
     scored = score_batches(student, teacher, batches, device=config.device, chunk_size=config.chunk_size)
     result = cluster_misalignment_table(
-        scored.loss, scored.positions, [texts[i] for i in scored.sample_ids], expected_clusters=set(texts.values()),
-        n_boot=config.n_boot, confidence=config.confidence, seed=config.seed, sample_ids=scored.sample_ids,
+        scored.loss,
+        scored.positions,
+        [texts[i] for i in scored.sample_ids],
+        expected_clusters=set(texts.values()),
+        n_boot=config.n_boot,
+        confidence=config.confidence,
+        seed=config.seed,
+        sample_ids=scored.sample_ids,
     )
     rows = [
-        {"kind": "cluster", "cluster": r.cluster, "id": None, "m": r.m, "ci_low": r.ci_low, "ci_high": r.ci_high,
-         "n_samples": r.n_samples, "n_positions": r.n_positions, "status": r.status}
+        {
+            "kind": "cluster",
+            "cluster": r.cluster,
+            "id": None,
+            "m": r.m,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "n_samples": r.n_samples,
+            "n_positions": r.n_positions,
+            "status": r.status,
+        }
         for r in result.clusters
     ]
     for i, loss, n in zip(scored.sample_ids, scored.loss, scored.positions):
-        rows.append({"kind": "sample", "cluster": texts[i], "id": i, "m": None if n == 0 else max(loss, 0.0),
-                     "n_samples": 1, "n_positions": n, "status": SCORED if n else "no text-next position"})
+        rows.append(
+            {
+                "kind": "sample",
+                "cluster": texts[i],
+                "id": i,
+                "m": None if n == 0 else max(loss, 0.0),
+                "n_samples": 1,
+                "n_positions": n,
+                "status": SCORED if n else "no text-next position",
+            }
+        )
     not_scored = {**{i: NO_CLIP for i in texts if i not in clip_ids}, **built.skipped}
     for i, reason in sorted(not_scored.items()):
         rows.append({"kind": "sample", "cluster": texts[i], "id": i, "m": None, "n_samples": 1, "n_positions": 0, "status": reason})
@@ -111,15 +144,23 @@ def probe_clips(store: ArtifactStore, probe_codes: ArtifactRef, probe_speech: Ar
     return [{**c, "word_timings": timings[c["id"]]} for c in codes]
 
 
-def misalignment_spec(checkpoint: ArtifactRef, probe_codes: ArtifactRef, probe_speech: ArtifactRef, probe_texts: ArtifactRef,
-                      config: MisalignmentConfig) -> StageSpec:
-    return StageSpec(name=MISALIGNMENT, params=config.content_params(), code_version=MISALIGNMENT_CODE_VERSION,
-                     parents=[checkpoint, probe_codes, probe_speech, probe_texts])
+def misalignment_spec(
+    checkpoint: ArtifactRef, probe_codes: ArtifactRef, probe_speech: ArtifactRef, probe_texts: ArtifactRef, config: MisalignmentConfig
+) -> StageSpec:
+    return StageSpec(
+        name=MISALIGNMENT, params=config.content_params(), code_version=MISALIGNMENT_CODE_VERSION, parents=[checkpoint, probe_codes, probe_speech, probe_texts]
+    )
 
 
 @task(name="score-misalignment")
-def score_misalignment(checkpoint: ArtifactRef, probe_codes: ArtifactRef, probe_speech: ArtifactRef, probe_texts: ArtifactRef,
-                       config: MisalignmentConfig, store_config: StoreConfig) -> ArtifactRef:
+def score_misalignment(
+    checkpoint: ArtifactRef,
+    probe_codes: ArtifactRef,
+    probe_speech: ArtifactRef,
+    probe_texts: ArtifactRef,
+    config: MisalignmentConfig,
+    store_config: StoreConfig,
+) -> ArtifactRef:
     """M(c) with intervals for every probe cluster, scored with the checkpoint's student and teacher."""
     store = ArtifactStore.open(store_config)
     spec = misalignment_spec(checkpoint, probe_codes, probe_speech, probe_texts, config)
@@ -133,8 +174,17 @@ def score_misalignment(checkpoint: ArtifactRef, probe_codes: ArtifactRef, probe_
     bundle = load_student(store, checkpoint, device=config.device)
     texts = dict(zip(*store.get(probe_texts).to_table(columns=["id", "cluster"]).to_pydict().values()))
     pad_id = getattr(bundle.tokenizer, "pad_token_id", None) or 0
-    table, stats = score_probe(bundle.student, bundle.teacher, bundle.tokenizer, probe_clips(store, probe_codes, probe_speech), texts,
-                               config, interleave_like_training(bundle.config, bundle.tokenizer), pad_id, bundle.config.num_codebooks)
+    table, stats = score_probe(
+        bundle.student,
+        bundle.teacher,
+        bundle.tokenizer,
+        probe_clips(store, probe_codes, probe_speech),
+        texts,
+        config,
+        interleave_like_training(bundle.config, bundle.tokenizer),
+        pad_id,
+        bundle.config.num_codebooks,
+    )
     if stats["clusters_without_probe"]:
         stage_logger().warning("misalignment: clusters without a scored probe sample: %s", stats["clusters_without_probe"])
     return write_table_artifact(store, spec, table, stats)
@@ -145,8 +195,13 @@ def interleave_like_training(train_config, tokenizer) -> InterleaveConfig:
     from salad_core.teacher.tokenizer import speech_marker_ids
 
     start_id, end_id = speech_marker_ids(tokenizer) if train_config.use_speech_markers else (None, None)
-    return InterleaveConfig(text_words=train_config.text_words, speech_words=train_config.speech_words,
-                            max_positions=train_config.max_positions, speech_start_id=start_id, speech_end_id=end_id)
+    return InterleaveConfig(
+        text_words=train_config.text_words,
+        speech_words=train_config.speech_words,
+        max_positions=train_config.max_positions,
+        speech_start_id=start_id,
+        speech_end_id=end_id,
+    )
 
 
 @dataclass

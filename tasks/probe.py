@@ -27,9 +27,7 @@ from tasks.sharded_stage import stage_logger, stage_version, write_table_artifac
 
 PROBE_TEXTS = "probe_texts"
 PROBE_CODE_VERSION = stage_version("probe-2", __name__, exclude=("salad_core.selection.report",))
-PROBE_SCHEMA = pa.schema(
-    [("id", pa.string()), ("text", pa.string()), ("cluster", pa.int32()), ("source_id", pa.string()), ("words", pa.int32())]
-)
+PROBE_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("cluster", pa.int32()), ("source_id", pa.string()), ("words", pa.int32())])
 
 
 def probe_spec(corpus: ArtifactRef, assignments: ArtifactRef, config: ProbeConfig) -> StageSpec:

@@ -42,8 +42,7 @@ def parse_train_line(line: str) -> dict[str, Any] | None:
     """The figures of one logged training or evaluation step, or None for any other line."""
     if m := TRAIN_LINE.search(line):
         step, tokens, loss, kl, nll, rate = m.groups()
-        return {"kind": "train", "step": int(step), "tokens": int(tokens), "loss": float(loss), "kl": float(kl),
-                "nll": float(nll), "tokens_per_s": float(rate)}
+        return {"kind": "train", "step": int(step), "tokens": int(tokens), "loss": float(loss), "kl": float(kl), "nll": float(nll), "tokens_per_s": float(rate)}
     if m := EVAL_LINE.search(line):
         return {"kind": "eval", "step": int(m.group(1)), "M": float(m.group(2)), "F": float(m.group(3))}
     return None
@@ -71,9 +70,7 @@ class StageProgress:
         if in_prefect_run():
             from prefect.artifacts import create_progress_artifact
 
-            self.artifact_id = create_progress_artifact(
-                0.0, key=prefect_key(f"{spec.name}-progress"), description=f"{self.label}: started"
-            )
+            self.artifact_id = create_progress_artifact(0.0, key=prefect_key(f"{spec.name}-progress"), description=f"{self.label}: started")
 
     def advance(self, done: int, rows: int | None = None) -> None:
         self.done = done

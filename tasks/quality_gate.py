@@ -87,9 +87,7 @@ def gate_specs(speech: Artifact, config: QualityGateConfig) -> dict[str, StageSp
     specs = {"quality": quality}
     quality_ref = ArtifactRef(name=quality.name, fingerprint=quality.fingerprint)
     for key, suffix in (("gated", "gated"), ("quarantine", "gate_quarantine"), ("clusters", "gate_clusters")):
-        specs[key] = StageSpec(
-            name=f"{name}_{suffix}", params=params, code_version=GATE_CODE_VERSION, parents=[speech.ref, quality_ref], models=models
-        )
+        specs[key] = StageSpec(name=f"{name}_{suffix}", params=params, code_version=GATE_CODE_VERSION, parents=[speech.ref, quality_ref], models=models)
     return specs
 
 
@@ -108,8 +106,15 @@ class QualityPass(ShardedStage):
         self.columns = ["id", "text", "audio", "sample_rate"] + ([CLUSTER] if has_cluster else [])
         cluster_field = [source.dataset().schema.field(CLUSTER)] if has_cluster else []
         self.schema = pa.schema(
-            [pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("passed", pa.bool_()),
-             pa.field("reasons", pa.list_(pa.string())), *METRIC_FIELDS, pa.field("asr_text", pa.string()), *cluster_field]
+            [
+                pa.field("id", pa.string()),
+                pa.field("text", pa.string()),
+                pa.field("passed", pa.bool_()),
+                pa.field("reasons", pa.list_(pa.string())),
+                *METRIC_FIELDS,
+                pa.field("asr_text", pa.string()),
+                *cluster_field,
+            ]
         )
         self._asr = None
 
@@ -173,8 +178,7 @@ def cluster_table(quality: pa.Table, max_failure_rate: float | None) -> pa.Table
     rate = pc.divide(pc.cast(failed, pa.float64()), pc.cast(rows, pa.float64()))
     dropped = pc.greater(rate, max_failure_rate) if max_failure_rate is not None else pa.array([False] * len(rows))
     table = pa.table(
-        {CLUSTER: grouped.column(CLUSTER), "rows": rows, "failed": failed, "failure_rate": rate,
-         "mean_cer": grouped.column("cer_mean"), "dropped": dropped}
+        {CLUSTER: grouped.column(CLUSTER), "rows": rows, "failed": failed, "failure_rate": rate, "mean_cer": grouped.column("cer_mean"), "dropped": dropped}
     )
     return table.sort_by(CLUSTER)
 
@@ -214,9 +218,11 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
 
     quarantine_rows = store.get(quality_ref).to_table(columns=["id", "text", *([CLUSTER] if has_cluster else [])]).to_pylist()
     quarantine = pa.Table.from_pylist(
-        [quarantine_row(row["id"], specs["quarantine"].name, reasons_per_row[i], excerpt_of=row["text"],
-                        **({CLUSTER: row[CLUSTER]} if has_cluster else {}))
-         for i, row in enumerate(quarantine_rows) if not keep[i]],
+        [
+            quarantine_row(row["id"], specs["quarantine"].name, reasons_per_row[i], excerpt_of=row["text"], **({CLUSTER: row[CLUSTER]} if has_cluster else {}))
+            for i, row in enumerate(quarantine_rows)
+            if not keep[i]
+        ],
         schema=quarantine_schema([verdicts.schema.field(CLUSTER)] if has_cluster else []),
     )
     quarantine_ref = write_table_artifact(store, specs["quarantine"], quarantine, stats)  # committed before the pass list
@@ -225,8 +231,13 @@ def gate_speech(speech: ArtifactRef, config: QualityGateConfig, store_config: St
     gated_ref = GatedRows(store, specs["gated"], source, keep, stats).run().ref
     log.info("quality gate: %d of %d rows pass (%s)", stats["rows_passed"], stats["rows_in"], stats["failure_reasons"])
     return GateOutputs(
-        gated=gated_ref, quarantine=quarantine_ref, quality=quality_ref, clusters=clusters_ref, reused=False,
-        rows_passed=stats["rows_passed"], rows_failed=stats["rows_in"] - stats["rows_passed"],
+        gated=gated_ref,
+        quarantine=quarantine_ref,
+        quality=quality_ref,
+        clusters=clusters_ref,
+        reused=False,
+        rows_passed=stats["rows_passed"],
+        rows_failed=stats["rows_in"] - stats["rows_passed"],
     )
 
 
@@ -250,9 +261,7 @@ class GatedRows(ShardedStage):
         return self._stats
 
 
-def row_decisions(
-    verdicts: pa.Table, dropped: set, max_failure_rate: float | None, has_cluster: bool
-) -> tuple[list[bool], list[str]]:
+def row_decisions(verdicts: pa.Table, dropped: set, max_failure_rate: float | None, has_cluster: bool) -> tuple[list[bool], list[str]]:
     """Per row: kept?, and the reason text when not (its own failures, or its cluster's)."""
     passed = verdicts.column("passed").to_pylist()
     reasons = verdicts.column("reasons").to_pylist()
@@ -283,8 +292,6 @@ def gate_stats(verdicts: pa.Table, keep: list[bool], dropped: set, asr_stats: di
     if has_cluster:
         table = cluster_table(verdicts, None)
         if table.num_rows <= 256:  # more clusters: see the _gate_clusters artifact
-            stats["cluster_failure_rates"] = {
-                str(c): round(r, 4) for c, r in zip(table.column(CLUSTER).to_pylist(), table.column("failure_rate").to_pylist())
-            }
+            stats["cluster_failure_rates"] = {str(c): round(r, 4) for c, r in zip(table.column(CLUSTER).to_pylist(), table.column("failure_rate").to_pylist())}
         stats["dropped_clusters"] = sorted(map(str, dropped))
     return stats

@@ -186,7 +186,11 @@ class RayStageDriver(ShardedStage):
                 ) from exc
             self.log.info(
                 "%s@%s on Ray: %d actor(s) × %.2g CPU / %.2g GPU",
-                self.spec.name, self.spec.fingerprint, len(self.actors), self.config.num_cpus_per_actor, self.config.num_gpus_per_actor,
+                self.spec.name,
+                self.spec.fingerprint,
+                len(self.actors),
+                self.config.num_cpus_per_actor,
+                self.config.num_gpus_per_actor,
             )
             self.stream = OrderedActorStream(
                 self.actors, self.config.max_in_flight_per_actor, self.config.call_timeout_s, _started(actor_factory(ShardWorker, self.config, *init_args))

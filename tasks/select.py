@@ -123,7 +123,9 @@ class Candidates:
             texts = source.read_shard(corpus_shard, columns=columns).take(rows.column("corpus_row"))
             ids = rows.column("id").to_pylist()
             words = np.asarray([speakable_cut(t, max_words)[1] if max_words else word_count(t or "") for t in texts.column("text").to_pylist()])
-            tokens = texts.column("token_count").to_numpy(zero_copy_only=False).astype(np.float64) if has_tokens and max_words is None else np.full(len(ids), np.nan)
+            tokens = (
+                texts.column("token_count").to_numpy(zero_copy_only=False).astype(np.float64) if has_tokens and max_words is None else np.full(len(ids), np.nan)
+            )
             keep = words > 0
             if skip:
                 in_probe = np.asarray([i in skip for i in ids])
@@ -189,8 +191,16 @@ def select_texts(
             raise ValueError("an hours budget needs selection.words_per_second or the probe's speech to measure it from")
         words_per_second = measured_words_per_second(store, probe_speech)
     parents = [corpus, assignments, cluster_stats]
-    parents += [r for r, used in ((misalignment, config.gamma != 0), (probe_speech, config.budget.kind == "hours" and config.words_per_second is None),
-                                  (gate_clusters, config.max_cluster_failure_rate is not None), (probe_texts, True)) if r is not None and used]
+    parents += [
+        r
+        for r, used in (
+            (misalignment, config.gamma != 0),
+            (probe_speech, config.budget.kind == "hours" and config.words_per_second is None),
+            (gate_clusters, config.max_cluster_failure_rate is not None),
+            (probe_texts, True),
+        )
+        if r is not None and used
+    ]
     spec = selection_spec(parents, config, words_per_second if config.budget.kind == "hours" else None)
     existing = store.find(spec)
     if existing:
@@ -221,8 +231,12 @@ def select_texts(
     unit = "s" if config.budget.kind == "hours" else config.budget.kind
     summary = {
         "gamma": config.gamma,
-        "budget": {"kind": config.budget.kind, "amount": config.budget.amount, "spent": drawn.spent / 3600.0 if unit == "s" else drawn.spent,
-                   "short_by": drawn.short_by / 3600.0 if unit == "s" else drawn.short_by},
+        "budget": {
+            "kind": config.budget.kind,
+            "amount": config.budget.amount,
+            "spent": drawn.spent / 3600.0 if unit == "s" else drawn.spent,
+            "short_by": drawn.short_by / 3600.0 if unit == "s" else drawn.short_by,
+        },
         "words_per_second": words_per_second,
         "words_per_second_source": None if config.budget.kind != "hours" else ("config" if config.words_per_second else f"measured on {probe_speech}"),
         "rows": table.num_rows,
@@ -234,7 +248,9 @@ def select_texts(
         "realised": {str(c): n for c, n in sorted(drawn.counts().items())},
     }
     if drawn.short_by > 0:
-        log.warning("selection: the eligible corpus ran out %.4g %s short of the budget (allow_short_corpus)", summary["budget"]["short_by"], config.budget.kind)
+        log.warning(
+            "selection: the eligible corpus ran out %.4g %s short of the budget (allow_short_corpus)", summary["budget"]["short_by"], config.budget.kind
+        )
     if drawn.exhausted:
         log.warning("selection: clusters ran out of texts (mass redistributed): %s", summary["exhausted_clusters"])
     ref = write_table_artifact(store, spec, table, summary)
@@ -393,8 +409,10 @@ def regenerate_selection(draw: ArtifactRef, config: RegenerationConfig, store_co
         log.info("regenerate: no cluster moved by more than %s since %s; its selection (and speech) is used as is", config.delta, baseline)
         return RegenerationOutputs(selection=baseline, baseline=baseline, redo=[])
     spec = StageSpec(
-        name=SELECTION, params={"regenerate": {**config.model_dump(mode="json", exclude={"baseline"}), "redo": redo}},
-        code_version=SELECT_CODE_VERSION, parents=[baseline, draw],
+        name=SELECTION,
+        params={"regenerate": {**config.model_dump(mode="json", exclude={"baseline"}), "redo": redo}},
+        code_version=SELECT_CODE_VERSION,
+        parents=[baseline, draw],
     )
     if existing := store.find(spec):
         publish_artifact(store, existing, reused=True)
@@ -411,8 +429,14 @@ def regenerate_selection(draw: ArtifactRef, config: RegenerationConfig, store_co
         **{k: drawn_with.stats[k] for k in ("gamma", "words_per_second", "words_per_second_source", "clusters") if k in drawn_with.stats},
         "budget": {**drawn_with.stats.get("budget", {}), "spent": _spent(table, drawn_with.stats)},
         "rows": table.num_rows,
-        "regenerated": {"baseline": str(baseline), "draw": str(draw), "redo": redo, "m_before_after": moved,
-                        "rows_kept": kept.num_rows, "rows_redrawn": new.num_rows},
+        "regenerated": {
+            "baseline": str(baseline),
+            "draw": str(draw),
+            "redo": redo,
+            "m_before_after": moved,
+            "rows_kept": kept.num_rows,
+            "rows_redrawn": new.num_rows,
+        },
         "realised": {str(c): n for c, n in sorted(Counter(table.column("cluster").to_pylist()).items())},
     }
     log.info("regenerate: clusters %s take %d rows of %s; %d rows of %s kept", redo, new.num_rows, draw, kept.num_rows, baseline)
@@ -425,8 +449,7 @@ def _spent(table: pa.Table, stats: dict) -> float:
     return total / 3600.0 if stats.get("budget", {}).get("kind") == "hours" else total
 
 
-def preflight_cost(workload, throughputs=None, devices: dict[str, int] | None = None, max_device_hours: float | None = None,
-                   override: bool = False):
+def preflight_cost(workload, throughputs=None, devices: dict[str, int] | None = None, max_device_hours: float | None = None, override: bool = False):
     """Estimate, log and publish the cost before synthesis and training start; refuse beyond the
     budget unless `override` (salad_core.selection.cost.check_budget raises CostOverBudget)."""
     from salad_core.selection.cost import MEASURED_CPU, check_budget, cost_markdown, estimate_cost
@@ -438,7 +461,10 @@ def preflight_cost(workload, throughputs=None, devices: dict[str, int] | None = 
         from prefect.artifacts import create_markdown_artifact
 
         budget = "no budget set" if max_device_hours is None else f"budget {max_device_hours:,.1f} device-hours{' (overridden)' if override else ''}"
-        create_markdown_artifact(f"## Cost and ETA before launch ({budget})\n\n{text}", key="salad-cost-estimate",
-                                 description="audio hours, compute per stage and storage, from measured throughputs")
+        create_markdown_artifact(
+            f"## Cost and ETA before launch ({budget})\n\n{text}",
+            key="salad-cost-estimate",
+            description="audio hours, compute per stage and storage, from measured throughputs",
+        )
     check_budget(estimate, max_device_hours, override)
     return estimate

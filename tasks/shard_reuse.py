@@ -102,6 +102,7 @@ class ShardIndex:
         record = manifest.shards[shard]
         data = artifact.objects.read_bytes(f"{artifact.version_key}/{record.file}")
         if record.sha256 is None or hashlib.sha256(data).hexdigest() != record.sha256:
-            raise DamagedArtifact(manifest.name, manifest.fingerprint, [f"{record.file} (shard {shard}) does not match its recorded sha256"],
-                                  artifact.objects.url())
+            raise DamagedArtifact(
+                manifest.name, manifest.fingerprint, [f"{record.file} (shard {shard}) does not match its recorded sha256"], artifact.objects.url()
+            )
         return pq.read_table(io.BytesIO(data))

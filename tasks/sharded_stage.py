@@ -43,8 +43,16 @@ from tasks.shard_reuse import SHARD_KEYS, ShardIndex, shard_key
 # Modules that move data but never change it: editing them re-versions nothing (the store's own
 # integrity checks and the shard loop are tested on their own).
 PLUMBING = (
-    "storage", "tasks.publish", "tasks.progress", "tasks.sharded_stage", "tasks.run_context", "tasks.ray_pool", "tasks.shard_reuse", "tasks.alerts",
-    "tasks.ray_stage", "salad_core.ray_config",
+    "storage",
+    "tasks.publish",
+    "tasks.progress",
+    "tasks.sharded_stage",
+    "tasks.run_context",
+    "tasks.ray_pool",
+    "tasks.shard_reuse",
+    "tasks.alerts",
+    "tasks.ray_stage",
+    "salad_core.ray_config",
 )
 # Kill tests hold a stage at a known point instead of racing it: with SALAD_HOLD_FILE set, a stage
 # that has just committed shard N of artifact X, where the file holds {"artifact": X, "shard": N,
@@ -262,9 +270,7 @@ class ShardedStage:
                 self.quarantine_writer.write_shard(shard, result.quarantined, schema=self.quarantine_schema)
         if self.writer.write_shard(shard, result.rows, schema=self.schema):
             how = f"copied from {result.copied_from}" if result.copied_from else "computed"
-            self.log.info(
-                "%s@%s: shard %d committed (%d rows, %s)", self.spec.name, self.spec.fingerprint, shard, result.rows.num_rows, how
-            )
+            self.log.info("%s@%s: shard %d committed (%d rows, %s)", self.spec.name, self.spec.fingerprint, shard, result.rows.num_rows, how)
             return True
         self.log.info("%s@%s: shard %d was committed by another writer", self.spec.name, self.spec.fingerprint, shard)
         return False
@@ -370,7 +376,7 @@ def write_sharded_artifact(
 class TableStage(ShardedStage):
     """A one-shard stage whose table is built only when the version is not committed yet.
 
-        ref = TableStage(store, spec, lambda: (centroids_table, {"fit_rows": n})).run().ref
+    ref = TableStage(store, spec, lambda: (centroids_table, {"fit_rows": n})).run().ref
     """
 
     def __init__(self, store: ArtifactStore, spec: StageSpec, build: Callable[[], tuple[pa.Table, dict[str, Any]]]):

@@ -110,9 +110,7 @@ class SpeechIngestStage(ShardedStage):
         self.audio_seconds += sum(r["duration_s"] for r in rows)
         self.timings_from.update(r["timings_source"] for r in rows if r["timings_source"] is not None)
         self.reasons.update(reason_kind(r["reason"]) for r in refused)
-        return ShardResult(
-            shard, pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA)
-        )
+        return ShardResult(shard, pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA))
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
@@ -140,6 +138,4 @@ def ingest_speech(config: SpeechSourceConfig, store_config: StoreConfig) -> Spee
     store = ArtifactStore.open(store_config)
     stage = SpeechIngestStage(store, speech_ingest_spec(config), config)
     result = stage.run()
-    return SpeechIngestOutputs(
-        utterances=result.ref, quarantine=result.quarantine, reused=result.reused, shards_written=stage.shards_written
-    )
+    return SpeechIngestOutputs(utterances=result.ref, quarantine=result.quarantine, reused=result.reused, shards_written=stage.shards_written)

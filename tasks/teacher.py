@@ -46,7 +46,10 @@ TOKENIZER = "tokenizer"
 TEACHER = "teacher"
 _TEACHER_DIR = Path(salad_core.teacher.__file__).parent
 # the tokenizer does not depend on how the model is trained or evaluated
-_MODEL_ONLY = tuple(f"salad_core.teacher.{m}" for m in ("pretraining", "evaluate", "perplexity", "unigram", "weights_table", "teacher_table", "token_stream", "pretrained", "threads"))
+_MODEL_ONLY = tuple(
+    f"salad_core.teacher.{m}"
+    for m in ("pretraining", "evaluate", "perplexity", "unigram", "weights_table", "teacher_table", "token_stream", "pretrained", "threads")
+)
 TOKENIZER_CODE_VERSION = stage_version("tokenizer-2", __name__, exclude=(*_MODEL_ONLY, "salad_core.model"))
 TEACHER_CODE_VERSION = stage_version("teacher-2", __name__)
 CORPUS_COLUMNS = ["id", "text"]
@@ -132,9 +135,7 @@ def build_tokenizer(corpus: ArtifactRef, config: TeacherConfig, store_config: St
 
 
 @task(name="build-teacher")
-def build_teacher(
-    corpus: ArtifactRef, tokenizer: ArtifactRef, config: TeacherConfig, store_config: StoreConfig
-) -> TeacherOutputs:
+def build_teacher(corpus: ArtifactRef, tokenizer: ArtifactRef, config: TeacherConfig, store_config: StoreConfig) -> TeacherOutputs:
     store = ArtifactStore.open(store_config)
     log = stage_logger()
 
@@ -146,7 +147,10 @@ def build_teacher(
             streams = corpus_token_streams(batches, tok, config.held_out_fraction, config.max_eval_tokens, config.max_train_tokens)
             log.info(
                 "teacher data: %d training tokens (%d docs), %d held-out tokens (%d docs)",
-                streams.train.numel(), streams.train_docs, streams.held_out.numel(), streams.held_out_docs,
+                streams.train.numel(),
+                streams.train_docs,
+                streams.held_out.numel(),
+                streams.held_out_docs,
             )
             stats = {"train_split_tokens": streams.train.numel(), "train_docs": streams.train_docs, "held_out_docs": streams.held_out_docs}
             if config.source == "embedded":
@@ -164,7 +168,9 @@ def build_teacher(
         stats["wall_time_s"] = round(time.perf_counter() - started, 2)
         log.info(
             "teacher: held-out perplexity %.2f vs unigram %.2f (ratio %.3f)",
-            evaluation.held_out_perplexity, evaluation.unigram_perplexity, evaluation.ratio,
+            evaluation.held_out_perplexity,
+            evaluation.unigram_perplexity,
+            evaluation.ratio,
         )
         return table, stats
 
@@ -198,4 +204,3 @@ def _outputs(ref: ArtifactRef, stats: dict, reused: bool) -> TeacherOutputs:
         unigram_perplexity=stats["unigram_perplexity"],
         perplexity_ratio=stats["perplexity_ratio"],
     )
-

@@ -39,9 +39,7 @@ class TextSelectionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     output_name: str = Field(default="stage1_texts", description="Artifact name of the selection.")
-    url_contains: list[str] = Field(
-        default_factory=list, description="Keep documents whose url contains one of these strings (empty: every document)."
-    )
+    url_contains: list[str] = Field(default_factory=list, description="Keep documents whose url contains one of these strings (empty: every document).")
     clusters: list[int] | None = Field(default=None, description="Keep only these clusters (None: all).")
     limit: int | None = Field(default=None, ge=1, description="At most this many documents (a seeded sample); None: all.")
     seed: int = Field(default=0, description="Seed of the hash-of-id sample.")
@@ -81,9 +79,7 @@ def select_rows(store: ArtifactStore, corpus: ArtifactRef, assignments: Artifact
             else:
                 candidates.append((row_hash(doc_id, config.seed), doc_id, text, cluster))
     if not candidates:
-        raise NothingSelected(
-            f"no document of {corpus} passes url_contains={config.url_contains} clusters={config.clusters} ({dict(skipped)})"
-        )
+        raise NothingSelected(f"no document of {corpus} passes url_contains={config.url_contains} clusters={config.clusters} ({dict(skipped)})")
     out = []
     for _, doc_id, text, cluster in sorted(candidates):  # hash order: a seeded sample, stable under shard order
         cut, words = speakable_cut(text, config.max_words)

@@ -51,6 +51,8 @@ from tasks.tokenize_config import TokenizeConfig
 TOKENIZE_CODE_VERSION = stage_version("tokenize-2", __name__, exclude=EXECUTION_MODULES)
 WEIGHTS_CODE_VERSION = stage_version("mimi-weights-3", __name__, exclude=EXECUTION_MODULES)  # 2: codebooks + seed, not the full state dict
 REQUIRED_COLUMNS = ("id", "audio")
+
+
 def codes_schema(config: TokenizeConfig) -> pa.Schema:
     return codes_layout(config.latents)
 
@@ -263,9 +265,7 @@ def tokenize_spec(source: AudioInput, weights_ref: ArtifactRef | None, tokenizer
 
 
 @task(name="tokenize-speech")
-def tokenize_speech(
-    audio: ArtifactRef, config: TokenizeConfig, store_config: StoreConfig, keep: ArtifactRef | None = None
-) -> TokenizeOutputs:
+def tokenize_speech(audio: ArtifactRef, config: TokenizeConfig, store_config: StoreConfig, keep: ArtifactRef | None = None) -> TokenizeOutputs:
     """Mimi codes for the rows of an audio artifact (utterances, speech), or only those listed in `keep` (speech_gated)."""
     store = ArtifactStore.open(store_config)
     source = AudioInput(store, audio, keep)
@@ -275,6 +275,4 @@ def tokenize_speech(
         stage = TokenizeStage(store, spec, source, tokenizer, config)
         build = partial(ray_worker_stage, audio=audio, keep=keep, config=config, weights_ref=weights_ref, spec=spec)
         result = run_stage(stage, config.ray, build)
-    return TokenizeOutputs(
-        codes=result.ref, quarantine=result.quarantine, weights=weights_ref, reused=result.reused, shards_written=result.shards_written
-    )
+    return TokenizeOutputs(codes=result.ref, quarantine=result.quarantine, weights=weights_ref, reused=result.reused, shards_written=result.shards_written)

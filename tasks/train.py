@@ -99,7 +99,7 @@ def plan_run(
             if stored is not None and stored != config.num_codebooks:
                 raise TrainingDataError(f"{data[src.name].codes} holds {stored} codebooks per frame, the model reads {config.num_codebooks}")
     if len({m[1] for m in mimi.values()}) > 1:
-        raise TrainingDataError(f"speech sources were tokenized by different Mimi weights: {({k: v[1] for k, v in mimi.items()})}")
+        raise TrainingDataError(f"speech sources were tokenized by different Mimi weights: { ({k: v[1] for k, v in mimi.items()}) }")
     mimi_weights, mimi_model = next(iter(mimi.values()), (None, None))
     if parent is not None:
         parent_manifest = store.get(parent).manifest
@@ -113,8 +113,17 @@ def plan_run(
             raise ValueError("a parent checkpoint is for Stage II (stage=2)")
     on_gpu = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
     world_size = launch_plan(config.cluster, config.num_procs, store.uri).world_size  # refuses a hostfile that cannot launch
-    return RunIdentity(config=config, data=data, teacher=teacher, tokenizer=_tokenizer_of(store, teacher), mimi_weights=mimi_weights,
-                       mimi_model=mimi_model, parent=parent, world_size=world_size, precision=resolve_precision(config, on_gpu))
+    return RunIdentity(
+        config=config,
+        data=data,
+        teacher=teacher,
+        tokenizer=_tokenizer_of(store, teacher),
+        mimi_weights=mimi_weights,
+        mimi_model=mimi_model,
+        parent=parent,
+        world_size=world_size,
+        precision=resolve_precision(config, on_gpu),
+    )
 
 
 def find_outputs(store: ArtifactStore, run: RunIdentity) -> TrainOutputs | None:
@@ -167,15 +176,30 @@ def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -
     job_file = workdir / "job.json"
     job_file.write_text(TrainJob(run=run, store=store_config, workdir=str(workdir)).model_dump_json())
     threads = str(run.config.cpu_threads or os.cpu_count())
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-           "SALAD_TRAIN_WATCH": "1", "SALAD_TRAIN_OWNER_PID": str(os.getpid()), "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONUNBUFFERED": "1", **run_context_env()}  # checkpoints name the flow run that made them
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "SALAD_TRAIN_WATCH": "1",
+        "SALAD_TRAIN_OWNER_PID": str(os.getpid()),
+        "OMP_NUM_THREADS": threads,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+        **run_context_env(),
+    }  # checkpoints name the flow run that made them
     if plan.multi_node:  # DeepSpeed's pdsh runner forwards only PYTHON*/NCCL*/UCX*: the rest goes in its env file
         (workdir / "deepspeed_env").write_text(deepspeed_env_file(env))
         env["DS_ENV_FILE"] = str(workdir / "deepspeed_env")
     deepspeed = str(Path(sys.executable).with_name("deepspeed"))
-    return subprocess.Popen(launcher_command(deepspeed, str(job_file), plan, _free_port()), cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        launcher_command(deepspeed, str(job_file), plan, _free_port()),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:

@@ -78,7 +78,9 @@ class SpeechRows:
             missing = [c for c in needed if c not in names]
             if missing:
                 what = "word timings" if "word_timings" in missing else "columns"
-                raise TrainingDataError(f"{artifact.ref} has no {what} {missing}: a speech source needs codes {CODES_COLUMNS} and transcripts {TRANSCRIPT_COLUMNS}")
+                raise TrainingDataError(
+                    f"{artifact.ref} has no {what} {missing}: a speech source needs codes {CODES_COLUMNS} and transcripts {TRANSCRIPT_COLUMNS}"
+                )
         if self.audio.ref.fingerprint not in {p.fingerprint for p in self.codes.manifest.parents}:
             raise TrainingDataError(f"{self.codes.ref} was not made from {self.audio.ref} (not among its parents): wrong transcripts for these codes")
         self.num_shards = len(self.codes.manifest.shards)
@@ -118,8 +120,9 @@ class TextRows:
 def build_data(store: ArtifactStore, run: RunIdentity, tokenizer):
     cfg = run.config
     start_id, end_id = speech_marker_ids(tokenizer) if cfg.use_speech_markers else (None, None)
-    interleave = InterleaveConfig(text_words=cfg.text_words, speech_words=cfg.speech_words, max_positions=cfg.max_positions,
-                                  speech_start_id=start_id, speech_end_id=end_id)
+    interleave = InterleaveConfig(
+        text_words=cfg.text_words, speech_words=cfg.speech_words, max_positions=cfg.max_positions, speech_start_id=start_id, speech_end_id=end_id
+    )
     sources, held_out_source = {}, None
     for src in cfg.mixture:
         refs = run.data.get(src.name)
@@ -128,8 +131,9 @@ def build_data(store: ArtifactStore, run: RunIdentity, tokenizer):
         if src.kind == "speech":
             if refs.codes is None or refs.transcripts is None:
                 raise TrainingDataError(f"speech source {src.name!r} needs codes and transcripts artifacts")
-            source = SpeechSource(src.name, SpeechRows(store, refs.codes, refs.transcripts), tokenizer, interleave,
-                                  cfg.num_codebooks, cfg.seed, cfg.held_out_fraction)
+            source = SpeechSource(
+                src.name, SpeechRows(store, refs.codes, refs.transcripts), tokenizer, interleave, cfg.num_codebooks, cfg.seed, cfg.held_out_fraction
+            )
             held_out_source = held_out_source or source
         else:
             if refs.corpus is None:
@@ -189,8 +193,15 @@ class StoreHooks:
         if record["kind"] == "train":
             self.logger.warning(
                 "step %d/%d tokens %d loss %.4f kl %.4f nll %.4f %.0f tok/s lr %.2e/%.2e",
-                record["step"], self.run.config.steps, record["tokens"], record["loss"], record["kl"], record["nll"],
-                record["tokens_per_s"], record["lr_adapter"], record["lr_llm"],
+                record["step"],
+                self.run.config.steps,
+                record["tokens"],
+                record["loss"],
+                record["kl"],
+                record["nll"],
+                record["tokens_per_s"],
+                record["lr_adapter"],
+                record["lr_llm"],
             )
         else:
             self.logger.warning("eval step %d: M %.4f F %.4f", record["step"], record["M"], record["F"])
@@ -207,8 +218,15 @@ class StoreHooks:
         dist.barrier()
         if self.rank == 0 and not done:
             files = {str(p.relative_to(folder / tag)): p.read_bytes() for p in sorted((folder / tag).rglob("*")) if p.is_file()}
-            stats = {**self.info, "kind": kind, "step": state.step, "tokens": state.tokens, "data_position": state.data,
-                     "engine_tag": tag, "metrics": list(self.records)}
+            stats = {
+                **self.info,
+                "kind": kind,
+                "step": state.step,
+                "tokens": state.tokens,
+                "data_position": state.data,
+                "engine_tag": tag,
+                "metrics": list(self.records),
+            }
             ref = write_checkpoint(self.store, spec, student_state, files, stats)
             self.logger.warning("checkpoint %s (%s, step %d) committed", ref, kind, state.step)
             shutil.rmtree(folder / tag, ignore_errors=True)
@@ -299,18 +317,22 @@ def main(argv: list[str] | None = None) -> None:
     if run.parent is not None:
         student.load_state_dict(read_student_state(store, run.parent), strict=True)  # tensor tables: no pickle
     info = {
-        "teacher": run.teacher.model_dump(), "tokenizer": run.tokenizer.model_dump(),
-        "mimi_weights": run.mimi_weights.model_dump() if run.mimi_weights else None, "has_speech": has_speech,
-        "llm_config": student.llm.config.to_json_string(use_diff=False), "adapter": student.adapter.cfg.model_dump(),
-        "world_size": world, "precision": str(dtype).removeprefix("torch."), "parent_checkpoint": str(run.parent) if run.parent else None,
+        "teacher": run.teacher.model_dump(),
+        "tokenizer": run.tokenizer.model_dump(),
+        "mimi_weights": run.mimi_weights.model_dump() if run.mimi_weights else None,
+        "has_speech": has_speech,
+        "llm_config": student.llm.config.to_json_string(use_diff=False),
+        "adapter": student.adapter.cfg.model_dump(),
+        "world_size": world,
+        "precision": str(dtype).removeprefix("torch."),
+        "parent_checkpoint": str(run.parent) if run.parent else None,
     }
     if cfg.activation_checkpointing:
         enable_activation_checkpointing(student)
     module = DistillModule(student, teacher, cfg.distill)
     optimizer = torch.optim.AdamW(param_groups(student, cfg.lr_adapter, cfg.lr_llm, cfg.weight_decay), betas=cfg.betas, eps=cfg.eps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, wsd_factor(cfg.warmup_steps, cfg.steps, cfg.decay_steps))
-    engine, _, _, _ = deepspeed.initialize(model=module, optimizer=optimizer, lr_scheduler=scheduler,
-                                           config=deepspeed_config(cfg, on_gpu, world))
+    engine, _, _, _ = deepspeed.initialize(model=module, optimizer=optimizer, lr_scheduler=scheduler, config=deepspeed_config(cfg, on_gpu, world))
     mixture, held_out = build_data(store, run, tokenizer)
     held_out = held_out.to(device) if held_out is not None else None
     state, records = TrainState(step=0, tokens=0, data=mixture.state()), []

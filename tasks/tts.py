@@ -60,9 +60,7 @@ from tasks.tts_config import SynthesisConfig
 _TTS_DIR = Path(salad_core.tts.__file__).parent
 _GATE_MODULES = {"quality.py", "asr.py"}  # the quality gate's code; editing it must not re-synthesise
 # the quality gate's code is the gate's: editing it must not re-synthesise; the FLAC encoder is a third-party library
-SPEECH_CODE_VERSION = (
-    stage_version("speech-2", __name__, exclude=("salad_core.tts.quality", "salad_core.tts.asr")) + "+" + source_hash(*encoder_source_files())
-)
+SPEECH_CODE_VERSION = stage_version("speech-2", __name__, exclude=("salad_core.tts.quality", "salad_core.tts.asr")) + "+" + source_hash(*encoder_source_files())
 REQUIRED_COLUMNS = ("id", "text")
 
 
@@ -180,7 +178,8 @@ class SynthesisStage(ShardedStage):
         # the whole call failed (the actor died, or a bug): find the row responsible, one row per call
         self.log.warning("a synthesis call of %d rows failed (%s); retrying its rows one by one", len(rows), _first_line(result))
         records, crashed = isolate_rows(
-            rows, lambda row, i: self.stream.call(lambda actor, r: actor.run.remote([r]), row, actor_index=i),
+            rows,
+            lambda row, i: self.stream.call(lambda actor, r: actor.run.remote([r]), row, actor_index=i),
             self.config.quarantine_text_chars,
         )
         self.crashed_rows += crashed
@@ -203,9 +202,7 @@ class SynthesisStage(ShardedStage):
         self.rows_quarantined += len(failed)
         self.audio_seconds += sum(r["duration_s"] for r in spoken)
         self.reasons.update(r["reason"].split(":", 1)[0] for r in failed)
-        return ShardResult(
-            shard, pa.Table.from_pylist(spoken, schema=self.schema), pa.Table.from_pylist(failed, schema=self.quarantine_schema)
-        )
+        return ShardResult(shard, pa.Table.from_pylist(spoken, schema=self.schema), pa.Table.from_pylist(failed, schema=self.quarantine_schema))
 
     def stats(self) -> dict[str, Any]:
         wall = time.perf_counter() - self.started
@@ -289,8 +286,11 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
     with ray_session(config.ray) as started_here:
         pool = config.ray
         log.info(
-            "Ray %s: %d actor(s) × %.2g CPU / %.2g GPU", "started" if started_here else "already running",
-            pool.n_actors, pool.num_cpus_per_actor, pool.num_gpus_per_actor,
+            "Ray %s: %d actor(s) × %.2g CPU / %.2g GPU",
+            "started" if started_here else "already running",
+            pool.n_actors,
+            pool.num_cpus_per_actor,
+            pool.num_gpus_per_actor,
         )
         init_args = (config.tts, config.retries_per_row, config.quarantine_text_chars)
         actors = start_actors(RowSynthesizer, pool, *init_args)
@@ -298,9 +298,7 @@ def synthesize_speech(text: ArtifactRef, config: SynthesisConfig, store_config: 
             check_pool_identity(actors, info)
             if info.get("random_weights"):
                 log.warning("TTS model has RANDOM weights (test mode): the audio is noise, not speech")
-            stream = OrderedActorStream(
-                actors, pool.max_in_flight_per_actor, pool.call_timeout_s, actor_factory(RowSynthesizer, pool, *init_args)
-            )
+            stream = OrderedActorStream(actors, pool.max_in_flight_per_actor, pool.call_timeout_s, actor_factory(RowSynthesizer, pool, *init_args))
             stage = SynthesisStage(store, speech_spec, source, config, stream, extra)
             result = stage.run()
         finally:

@@ -44,9 +44,7 @@ class SynthesisConfig(BaseModel):
         description="Input columns copied to the output when present (e.g. 'cluster' for per-cluster quality rates).",
     )
     quarantine_text_chars: int = Field(default=200, ge=10, description="Text kept per quarantined row.")
-    max_crashed_rows: int = Field(
-        default=5, ge=0, description="Stop the stage after this many rows killed their worker process (the pool is broken)."
-    )
+    max_crashed_rows: int = Field(default=5, ge=0, description="Stop the stage after this many rows killed their worker process (the pool is broken).")
 
     @model_validator(mode="after")
     def _sample_needs_limit(self) -> "SynthesisConfig":

@@ -26,10 +26,19 @@ def main() -> None:
 
     stage.process_shard = counted
     result = stage.run()
-    print(json.dumps({
-        "corpus": str(ingest.corpus), "quarantine": str(ingest.quarantine), "embeddings": str(result.ref),
-        "written": result.shards_written, "resumed": result.shards_resumed, "computed": computed,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "corpus": str(ingest.corpus),
+                "quarantine": str(ingest.quarantine),
+                "embeddings": str(result.ref),
+                "written": result.shards_written,
+                "resumed": result.shards_resumed,
+                "computed": computed,
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -32,16 +32,23 @@ def save_tiny_ctc_model(folder: Path, upper: bool = False, seed: int = 0, conv: 
     letters = "abcdefghijklmnopqrstuvwxyz'"
     vocab = {"<pad>": 0, "<unk>": 1, "|": 2, **{c: i + 3 for i, c in enumerate(letters.upper() if upper else letters)}}
     (folder / "vocab.json").write_text(json.dumps(vocab))
-    tokenizer = Wav2Vec2CTCTokenizer(
-        str(folder / "vocab.json"), unk_token="<unk>", pad_token="<pad>", word_delimiter_token="|", do_lower_case=False
-    )
+    tokenizer = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), unk_token="<unk>", pad_token="<pad>", word_delimiter_token="|", do_lower_case=False)
     features = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, do_normalize=True, return_attention_mask=True)
     torch.manual_seed(seed)
     config = Wav2Vec2Config(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-        conv_dim=tuple(16 for _ in conv), conv_stride=tuple(s for _, s in conv), conv_kernel=tuple(k for k, _ in conv),
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=tuple(16 for _ in conv),
+        conv_stride=tuple(s for _, s in conv),
+        conv_kernel=tuple(k for k, _ in conv),
         num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2, pad_token_id=0, feat_extract_norm="layer", do_stable_layer_norm=True,
+        num_conv_pos_embedding_groups=2,
+        pad_token_id=0,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
     )
     Wav2Vec2ForCTC(config).save_pretrained(folder)
     Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer).save_pretrained(folder)

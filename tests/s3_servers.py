@@ -255,8 +255,7 @@ def _require_direct_io(folder: Path) -> None:
         os.close(fd)
     except OSError as exc:
         raise S3ServerError(
-            f"{folder} does not support O_DIRECT ({exc}), which Ceph BlueStore needs; "
-            "give ceph_rgw a folder on a disk filesystem (ext4, xfs), not tmpfs"
+            f"{folder} does not support O_DIRECT ({exc}), which Ceph BlueStore needs; give ceph_rgw a folder on a disk filesystem (ext4, xfs), not tmpfs"
         ) from exc
     finally:
         probe.unlink(missing_ok=True)
@@ -338,13 +337,10 @@ def _run(cmd: list[str], what: str, logs: list[Path], timeout_s: float = 60.0) -
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env(), timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
-        raise S3ServerError(
-            f"{what}: timed out after {timeout_s:.0f} s: {' '.join(cmd)}\n{_logs_tail(logs)}"
-        ) from exc
+        raise S3ServerError(f"{what}: timed out after {timeout_s:.0f} s: {' '.join(cmd)}\n{_logs_tail(logs)}") from exc
     if done.returncode != 0:
         raise S3ServerError(
-            f"{what}: {' '.join(cmd)} exited with {done.returncode}\n"
-            f"stdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}\n{_logs_tail(logs)}"
+            f"{what}: {' '.join(cmd)} exited with {done.returncode}\nstdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}\n{_logs_tail(logs)}"
         )
     return done.stdout
 
@@ -428,9 +424,19 @@ def _create_user(conf: Path, logs: list[Path]) -> None:
     """The S3 user with the fixed keys; radosgw-admin talks to RADOS directly, not over HTTP."""
     out = _run(
         [
-            "radosgw-admin", "-c", str(conf), "user", "create",
-            "--uid", "salad-test", "--display-name", "SALAD tests",
-            "--access-key", CEPH_ACCESS_KEY, "--secret-key", CEPH_SECRET_KEY,
+            "radosgw-admin",
+            "-c",
+            str(conf),
+            "user",
+            "create",
+            "--uid",
+            "salad-test",
+            "--display-name",
+            "SALAD tests",
+            "--access-key",
+            CEPH_ACCESS_KEY,
+            "--secret-key",
+            CEPH_SECRET_KEY,
         ],
         "radosgw-admin user create",
         logs,

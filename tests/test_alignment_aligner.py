@@ -15,7 +15,7 @@ from salad_core.alignment import AlignmentError, CTCWordAligner
 from salad_core.audio import MIMI_SAMPLE_RATE, load_audio
 from tests.ctc_models import REAL_FRAME_RATE, save_tiny_ctc_model
 
-LJ_1455 = "the earliest book printed with movable types, the Gutenberg, or \"forty-two line Bible\" of about 1455,"
+LJ_1455 = 'the earliest book printed with movable types, the Gutenberg, or "forty-two line Bible" of about 1455,'
 
 
 @pytest.fixture(scope="module")

@@ -82,8 +82,7 @@ def item(shared_data, text: str | None, timings=None) -> SpeechItem:
     def load():
         return load_audio(shared_data / "real_speech" / "LJ002-0020.wav", target_sr=MIMI_SAMPLE_RATE)[0]
 
-    return SpeechItem(id="x", text=text, speaker=None, origin="test", load=load, word_timings=timings,
-                      timings_source="source" if timings is not None else None)
+    return SpeechItem(id="x", text=text, speaker=None, origin="test", load=load, word_timings=timings, timings_source="source" if timings is not None else None)
 
 
 def test_source_timings_win_and_empty_text_is_not_aligned(shared_data, aligner_model):

@@ -14,9 +14,7 @@ SR = 24_000
 def speechlike(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(SR * seconds)) / SR
-    return (
-        0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) / 2 + 0.02 * rng.standard_normal(len(t))
-    ).astype(np.float32)
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) / 2 + 0.02 * rng.standard_normal(len(t))).astype(np.float32)
 
 
 @pytest.mark.parametrize("encode, magic", [(encode_flac, b"fLaC"), (encode_wav, b"RIFF")], ids=["flac", "wav"])

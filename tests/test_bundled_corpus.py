@@ -178,10 +178,7 @@ def test_topics_are_lexically_separable(good_rows):
     labels = [topic_of_url(row["url"]) for row in good_rows]
     features = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2).fit_transform(texts)
     clusters = KMeans(n_clusters=len(BUNDLED_TOPICS), random_state=0, n_init=4).fit_predict(features)
-    majority = sum(
-        Counter(label for label, c in zip(labels, clusters) if c == cluster).most_common(1)[0][1]
-        for cluster in set(clusters)
-    )
+    majority = sum(Counter(label for label, c in zip(labels, clusters) if c == cluster).most_common(1)[0][1] for cluster in set(clusters))
     purity = majority / len(labels)
     print(f"tf-idf k-means purity: {purity:.3f}")
     assert purity >= 0.9

@@ -17,8 +17,7 @@ def blobs(n_per=60, k=6, d=32, spread=0.3, seed=0):
     return points.astype(np.float32), np.repeat(np.arange(k), n_per)
 
 
-BACKENDS = ["sklearn", pytest.param("faiss", marks=pytest.mark.skipif(
-    __import__("importlib").util.find_spec("faiss") is None, reason="faiss not installed"))]
+BACKENDS = ["sklearn", pytest.param("faiss", marks=pytest.mark.skipif(__import__("importlib").util.find_spec("faiss") is None, reason="faiss not installed"))]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

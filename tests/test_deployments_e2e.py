@@ -99,7 +99,17 @@ def test_regeneration_skips_unchanged_inputs_and_reports_a_new_snapshot(ui: Sala
 
     versions_before = version_folders(ui.store)
     # the same inputs again, triggered from the shell this time: everything is reused
-    output = ui.cli("run", "regenerate", "--set", "ingest.source=fineweb", "--set", f"ingest.paths=[{snapshot}/*.parquet]", "--set", "stage1_texts.url_contains=[]", "--wait")
+    output = ui.cli(
+        "run",
+        "regenerate",
+        "--set",
+        "ingest.source=fineweb",
+        "--set",
+        f"ingest.paths=[{snapshot}/*.parquet]",
+        "--set",
+        "stage1_texts.url_contains=[]",
+        "--wait",
+    )
     second = re.search(r"flow run \S+ \(([0-9a-f-]{36})\)", output).group(1)
     assert "COMPLETED" in output and "salad-what-changed: regenerate: " in output, output
     report = what_changed(ui, second)
@@ -240,11 +250,7 @@ def version_folders(root: Path) -> set[str]:
 
 def files(root: Path, pattern: str) -> dict[str, tuple[int, int]]:
     """Files under ``root`` matching ``pattern`` with (mtime ns, size): rewritten files show up."""
-    return {
-        str(p.relative_to(root)): stat(p)
-        for p in root.glob(pattern)
-        if p.is_file() and not str(p.relative_to(root)).startswith("_runs")
-    }
+    return {str(p.relative_to(root)): stat(p) for p in root.glob(pattern) if p.is_file() and not str(p.relative_to(root)).startswith("_runs")}
 
 
 def wait_for(condition, what: str, timeout: float = 180, every: float = 0.02):

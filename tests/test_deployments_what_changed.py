@@ -38,8 +38,7 @@ def store(tmp_path) -> ArtifactStore:
     return ArtifactStore.open(str(tmp_path / "store"))
 
 
-def regenerate(store: ArtifactStore, refs: list[ArtifactRef], started_at: str | None = None, run: str = "r", lane: str = "nightly",
-               params: dict | None = None):
+def regenerate(store: ArtifactStore, refs: list[ArtifactRef], started_at: str | None = None, run: str = "r", lane: str = "nightly", params: dict | None = None):
     report = what_changed(store, lane, {r.name: r for r in refs}, started_at or now_utc(), flow_run_id=run, params=params)
     save_run_record(store, report.record)
     return report
@@ -164,7 +163,7 @@ def test_the_why_column_stays_narrow_and_the_reasons_follow_in_full(store):
     lines = report.markdown(ui_url="").splitlines()
     [row] = [line for line in lines if line.startswith("| [embeddings]")]
     assert row.split(" | ")[-1] == "parameter model<br>code |"  # the Prefect UI does not wrap table cells
-    full = lines[lines.index("**Why, in full**") + 2:]
+    full = lines[lines.index("**Why, in full**") + 2 :]
     assert full[0] == "- **embeddings**" and len(full) == 3
     assert all("`" not in line for line in full)  # plain text: code spans do not wrap
     assert max(len(w) for line in full for w in re.split(r"[\s\u200b]", line)) <= 24  # every long run can break

@@ -73,7 +73,10 @@ def test_zero_shot_acc_and_acc_norm_equal_the_harness_item_by_item(hflm, model_a
             "training_split: null\nvalidation_split: validation\ntest_split: null\n"
         )
     result = lm_eval.simple_evaluate(
-        model=hflm, tasks=[f"salad_{n}" for n in TASKS], num_fewshot=0, log_samples=True,
+        model=hflm,
+        tasks=[f"salad_{n}" for n in TASKS],
+        num_fewshot=0,
+        log_samples=True,
         task_manager=TaskManager(include_path=str(tmp_path / "tasks")),
     )
     model, tok = model_and_tokenizer
@@ -83,9 +86,9 @@ def test_zero_shot_acc_and_acc_norm_equal_the_harness_item_by_item(hflm, model_a
         theirs = sorted(result["samples"][f"salad_{name}"], key=lambda s: s["doc_id"])
         assert len(theirs) == len(ours) == len(ROWS[name])
         for item, mine, sample in zip(items, ours, theirs):
-            assert [tuple(a) for a in sample["arguments"]] == [
-                (query_text(item), continuation(item, k)) for k in range(len(item.options))
-            ], f"{name} {item.id}: other prompt text"
+            assert [tuple(a) for a in sample["arguments"]] == [(query_text(item), continuation(item, k)) for k in range(len(item.options))], (
+                f"{name} {item.id}: other prompt text"
+            )
             assert list(mine.logprobs) == pytest.approx([r[0] for r in sample["filtered_resps"]], abs=1e-3)
             assert (mine.correct_raw, mine.correct_norm) == (bool(sample["acc"]), bool(sample["acc_norm"])), f"{name} {item.id}"
         mean_norm = sum(s.correct_norm for s in ours) / len(ours)

@@ -82,7 +82,8 @@ def test_piqa_hf_and_original_release_give_the_same_items(real):
     hf = load_benchmark(BenchmarkConfig(name="piqa", paths=[str(real / "piqa_validation.jsonl")]))
     orig = load_benchmark(
         BenchmarkConfig(
-            name="piqa", paths=[str(real / "piqa_valid_original_format.jsonl")],
+            name="piqa",
+            paths=[str(real / "piqa_valid_original_format.jsonl")],
             labels_path=str(real / "piqa_valid-labels_original_format.lst"),
         )
     )
@@ -117,8 +118,16 @@ def test_storycloze_hf_and_original_csv(tmp_path):
 
 
 def test_hellaswag_original_int_label_and_hf_parquet(tmp_path):
-    row = {"ind": 7, "activity_label": "Cooking", "ctx_a": "A man cracks an egg.", "ctx_b": "then he", "ctx": "x",
-           "endings": ["fries it.", "Step one [title] two [step] three.", "sleeps.", "runs."], "split": "val", "label": 0}
+    row = {
+        "ind": 7,
+        "activity_label": "Cooking",
+        "ctx_a": "A man cracks an egg.",
+        "ctx_b": "then he",
+        "ctx": "x",
+        "endings": ["fries it.", "Step one [title] two [step] three.", "sleeps.", "runs."],
+        "split": "val",
+        "label": 0,
+    }
     original = _jsonl(tmp_path / "hellaswag_val.jsonl", [row])
     parquet = tmp_path / "validation-00000-of-00001.parquet"
     pq.write_table(pa.Table.from_pylist([{**row, "label": "0"}]), parquet)
@@ -129,7 +138,9 @@ def test_hellaswag_original_int_label_and_hf_parquet(tmp_path):
 
 def test_arc_and_obqa_hf_parquet(tmp_path):
     path = tmp_path / "test-00000-of-00001.parquet"
-    pq.write_table(pa.Table.from_pylist([{"id": "q1", "question_stem": "Sun is a", "choices": {"text": ["star", "moon"], "label": ["A", "B"]}, "answerKey": "A"}]), path)
+    pq.write_table(
+        pa.Table.from_pylist([{"id": "q1", "question_stem": "Sun is a", "choices": {"text": ["star", "moon"], "label": ["A", "B"]}, "answerKey": "A"}]), path
+    )
     item = load_benchmark(BenchmarkConfig(name="openbookqa", paths=[str(path)])).items[0]
     assert (item.question, item.options, item.answer) == ("Sun is a", ("star", "moon"), 0)
 

@@ -19,20 +19,19 @@ from salad_core.evaluation.report import benchmark_table, checkpoint_table, topi
 def _rows(checkpoint, benchmark, view, correct, topics=None):
     topics = topics or [None] * len(correct)
     return [
-        {"checkpoint": checkpoint, "benchmark": benchmark, "view": view, "topic": t, "correct_norm": c, "correct_raw": not c}
-        for c, t in zip(correct, topics)
+        {"checkpoint": checkpoint, "benchmark": benchmark, "view": view, "topic": t, "correct_norm": c, "correct_raw": not c} for c, t in zip(correct, topics)
     ]
 
 
 @pytest.fixture
 def rows():
     return (
-        _rows("s1", "arc_challenge", "teacher_text", [1, 1, 1, 0])       # 0.75
-        + _rows("s1", "arc_challenge", "student_text", [1, 1, 0, 0])     # 0.50
-        + _rows("s1", "arc_challenge", "student_speech", [1, 0, 0, 0])   # 0.25 -> gap +0.50
-        + _rows("s1", "piqa", "teacher_text", [1, 0, 0, 0, 0])           # 0.20
-        + _rows("s1", "piqa", "student_text", [1, 0, 0, 0, 0])           # 0.20
-        + _rows("s1", "piqa", "student_speech", [1, 1, 1, 0, 0])         # 0.60 -> gap -0.40
+        _rows("s1", "arc_challenge", "teacher_text", [1, 1, 1, 0])  # 0.75
+        + _rows("s1", "arc_challenge", "student_text", [1, 1, 0, 0])  # 0.50
+        + _rows("s1", "arc_challenge", "student_speech", [1, 0, 0, 0])  # 0.25 -> gap +0.50
+        + _rows("s1", "piqa", "teacher_text", [1, 0, 0, 0, 0])  # 0.20
+        + _rows("s1", "piqa", "student_text", [1, 0, 0, 0, 0])  # 0.20
+        + _rows("s1", "piqa", "student_speech", [1, 1, 1, 0, 0])  # 0.60 -> gap -0.40
         + _rows("s1", "bundled_mc", "teacher_text", [1, 1, 0, 1], ["a", "a", "b", "b"])
         + _rows("s1", "bundled_mc", "student_speech", [1, 0, 0, 0], ["a", "a", "b", "b"])
     )

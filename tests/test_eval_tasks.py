@@ -48,7 +48,9 @@ def test_items_versioned_with_quarantine_and_reused(local_store, shared_data, tm
     assert load_eval_items.fn(piqa, cfg).items == out.items and load_eval_items.fn(piqa, cfg).reused
     # a malformed row is quarantined in the artifact, with its line and reason
     bad = tmp_path / "piqa.jsonl"
-    bad.write_text(json.dumps({"goal": "g", "sol1": "a", "sol2": "b", "label": 0}) + "\n" + json.dumps({"goal": "g2", "sol1": "a", "sol2": "b", "label": 2}) + "\n")
+    bad.write_text(
+        json.dumps({"goal": "g", "sol1": "a", "sol2": "b", "label": 0}) + "\n" + json.dumps({"goal": "g2", "sol1": "a", "sol2": "b", "label": 2}) + "\n"
+    )
     out = load_eval_items.fn(BenchmarkConfig(name="piqa", paths=[str(bad)]), cfg)
     assert (out.n_items, out.n_quarantined) == (1, 1)
     row = local_store.get(out.quarantine).to_table().to_pylist()[0]
@@ -102,8 +104,14 @@ def _store_checkpoint(store, tok_ref, teacher_ref, teacher, perturb: float, step
     student = SpeechLM(llm, adapter)
     config = TrainConfig()
     spec = StageSpec(name=CHECKPOINT, params={"train": config.content_params(), "step": step}, code_version="test", parents=[teacher_ref])
-    stats = {"teacher": teacher_ref.model_dump(), "tokenizer": tok_ref.model_dump(), "mimi_weights": None, "has_speech": False,
-             "llm_config": llm.config.to_json_string(use_diff=False), "adapter": adapter.cfg.model_dump()}
+    stats = {
+        "teacher": teacher_ref.model_dump(),
+        "tokenizer": tok_ref.model_dump(),
+        "mimi_weights": None,
+        "has_speech": False,
+        "llm_config": llm.config.to_json_string(use_diff=False),
+        "adapter": adapter.cfg.model_dump(),
+    }
     return write_checkpoint(store, spec, student.state_dict(), {}, stats)
 
 
@@ -152,7 +160,9 @@ def test_speech_view_reads_codes_artifacts_and_reports_items_without_codes(local
     ids = local_store.get(items_ref).to_table().column("id").to_pylist()
     rng = np.random.default_rng(0)
     rows = [{"id": i, "codes": rng.integers(0, 16, size=6 * 8).astype(np.int16), "n_frames": 6, "n_codebooks": 8} for i in ids[:10]]
-    codes = pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("codes", pa.list_(pa.int16())), ("n_frames", pa.int32()), ("n_codebooks", pa.int32())]))
+    codes = pa.Table.from_pylist(
+        rows, schema=pa.schema([("id", pa.string()), ("codes", pa.list_(pa.int16())), ("n_frames", pa.int32()), ("n_codebooks", pa.int32())])
+    )
     codes_ref = write_table_artifact(local_store, StageSpec(name="eval_codes_test", code_version="test"), codes)
 
     def codes_to_latents(c):  # (S, n_q, F) -> (S, 512, F)

@@ -51,7 +51,10 @@ def make_utterance(n_words: int, uid: str = "utt") -> AlignedUtterance:
     starts = [0.1 + 0.4 * i for i in range(n_words)]
     ends = [s + 0.32 for s in starts]
     return AlignedUtterance(
-        utterance_id=uid, words=words, word_starts=starts, word_ends=ends,
+        utterance_id=uid,
+        words=words,
+        word_starts=starts,
+        word_ends=ends,
         n_frames=math.ceil((ends[-1] + 0.1) * 12.5),
     )
 

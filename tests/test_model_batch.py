@@ -21,8 +21,7 @@ def sample_with_marker() -> InterleavedSample:
     ]
     s, t, y = position_map(segments, teacher)  # 0,1: frames  2: marker  3:7  4:8
     assert (s, t, y) == ([2, 3], [1, 2], [7, 8])
-    return InterleavedSample(sample_id="m", segments=segments, teacher_ids=teacher,
-                             student_positions=s, teacher_positions=t, target_ids=y)
+    return InterleavedSample(sample_id="m", segments=segments, teacher_ids=teacher, student_positions=s, teacher_positions=t, target_ids=y)
 
 
 def test_collate_by_hand():
@@ -46,12 +45,17 @@ def test_collate_by_hand():
 def test_spans_are_padded_and_ordered_by_sample_then_position():
     frames_a = torch.arange(10, dtype=torch.float32).view(10, 1)
     frames_b = 100 + torch.arange(10, dtype=torch.float32).view(10, 1)
-    a = InterleavedSample(sample_id="a", segments=[SpeechSegment(start_frame=0, end_frame=1),
-                                                   TextSegment(token_ids=[1], teacher_start=1),
-                                                   SpeechSegment(start_frame=5, end_frame=8)],
-                          teacher_ids=[0, 1, 2], student_positions=[0], teacher_positions=[0], target_ids=[1])
-    b = InterleavedSample(sample_id="b", segments=[SpeechSegment(start_frame=2, end_frame=4)],
-                          teacher_ids=[0], student_positions=[], teacher_positions=[], target_ids=[])
+    a = InterleavedSample(
+        sample_id="a",
+        segments=[SpeechSegment(start_frame=0, end_frame=1), TextSegment(token_ids=[1], teacher_start=1), SpeechSegment(start_frame=5, end_frame=8)],
+        teacher_ids=[0, 1, 2],
+        student_positions=[0],
+        teacher_positions=[0],
+        target_ids=[1],
+    )
+    b = InterleavedSample(
+        sample_id="b", segments=[SpeechSegment(start_frame=2, end_frame=4)], teacher_ids=[0], student_positions=[], teacher_positions=[], target_ids=[]
+    )
     batch = collate_samples([a, b], [frames_a, frames_b])
     assert batch.span_lengths.tolist() == [1, 3, 2]
     assert batch.span_frames[..., 0].tolist() == [[0, 0, 0], [5, 6, 7], [102, 103, 0]]

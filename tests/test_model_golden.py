@@ -43,8 +43,7 @@ def compute_golden() -> dict[str, torch.Tensor]:
         TextSegment(token_ids=[58, 9, 7], teacher_start=6),
     ]
     s, t, y = position_map(segments, teacher_ids)
-    sample = InterleavedSample(sample_id="golden", segments=segments, teacher_ids=teacher_ids,
-                               student_positions=s, teacher_positions=t, target_ids=y)
+    sample = InterleavedSample(sample_id="golden", segments=segments, teacher_ids=teacher_ids, student_positions=s, teacher_positions=t, target_ids=y)
     latents = torch.randn(6, 512, generator=torch.Generator().manual_seed(5)).double()
     batch = collate_samples([sample], [latents])
 

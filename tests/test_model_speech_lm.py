@@ -41,8 +41,7 @@ def mixed_sample() -> InterleavedSample:
         TextSegment(token_ids=[11, 12], teacher_start=6),
     ]
     s, t, y = position_map(segments, teacher)
-    return InterleavedSample(sample_id="mixed", segments=segments, teacher_ids=teacher,
-                             student_positions=s, teacher_positions=t, target_ids=y)
+    return InterleavedSample(sample_id="mixed", segments=segments, teacher_ids=teacher, student_positions=s, teacher_positions=t, target_ids=y)
 
 
 def frames(n=6, dtype=torch.float64, seed=7) -> torch.Tensor:
@@ -114,6 +113,7 @@ def test_text_only_replay_batch_trains_the_llm_without_speech():
 
 def test_codes_to_latents_path_equals_latents_and_stays_out_of_parameters():
     table = torch.randn(16, 512, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
     def codebook(codes):  # stands in for Mimi's frozen quantizer decode: (S, n_q, F) -> (S, 512, F)
         assert codes.dtype == torch.long and codes.shape[1] == 2
         return table[codes[:, 0]].transpose(1, 2)

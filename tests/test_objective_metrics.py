@@ -19,8 +19,6 @@ from tests.tiny_models import TokenEmbeddingAdapter  # noqa: E402
 VOCAB = 48
 
 
-
-
 def tiny_llm(seed=0):
     torch.manual_seed(seed)
     return llm_from_config(tiny_qwen2_config(VOCAB), dtype=torch.float64)
@@ -37,8 +35,7 @@ def one_frame_per_token_sample():
     s, t, y = position_map(segments, teacher)
     frames = torch.zeros(3, 512, dtype=torch.float64)
     frames[:, 0] = torch.tensor([8.0, 9.0, 10.0])
-    sample = InterleavedSample(sample_id="x", segments=segments, teacher_ids=teacher,
-                               student_positions=s, teacher_positions=t, target_ids=y)
+    sample = InterleavedSample(sample_id="x", segments=segments, teacher_ids=teacher, student_positions=s, teacher_positions=t, target_ids=y)
     return sample, frames
 
 

@@ -11,8 +11,7 @@ from salad_core.objective.scaling import fit_scaling_law
 TOKENS = np.logspace(7, 11, 12)  # 10M .. 100B training tokens
 
 
-@pytest.mark.parametrize("E,B,beta", [(0.4, 30.0, 0.25), (0.05, 2000.0, 0.5), (1.2, 5.0, 0.1)],
-                         ids=["mid", "steep", "flat"])
+@pytest.mark.parametrize("E,B,beta", [(0.4, 30.0, 0.25), (0.05, 2000.0, 0.5), (1.2, 5.0, 0.1)], ids=["mid", "steep", "flat"])
 def test_fit_recovers_noiseless_parameters(E, B, beta):
     m = E + B * TOKENS ** (-beta)
     fit = fit_scaling_law(TOKENS, m)

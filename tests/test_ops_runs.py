@@ -52,7 +52,7 @@ def test_a_failing_flow_prints_one_clear_line_and_its_traceback_stays_in_prefect
 
     done = salad(args, env)
     assert done.returncode == 1, done.stderr
-    assert "Traceback" not in done.stderr and "File \"" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and 'File "' not in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) <= 12, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [f"error: InputFileError: {bad}: no such file (or the glob matched nothing)"], done.stderr
@@ -73,8 +73,9 @@ def test_a_killed_driver_takes_its_temporary_server_and_the_next_run_marks_its_r
     hold, held = tmp_path / "hold.json", tmp_path / "held"
     hold.write_text(json.dumps({"artifact": "corpus", "shard": 0, "signal": str(held)}))
     env["SALAD_HOLD_FILE"] = str(hold)
-    driver = subprocess.Popen([*SALAD, "run", "ingest", "--store", str(store), *SMALL_INGEST], env=env, cwd=REPO,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [*SALAD, "run", "ingest", "--store", str(store), *SMALL_INGEST], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(held.exists, "the ingest held after corpus shard 0", timeout=180)
         servers = [p for p in descendants(driver.pid) if b"server\0start" in Path(f"/proc/{p}/cmdline").read_bytes()]

@@ -43,10 +43,16 @@ def test_cluster_reruns_with_another_k_on_the_existing_corpus_and_embeddings(pre
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     args = ["stage", "cluster", "--parent", given["corpus"], "--store", str(tmp_path / "store"), *[a for o in SMALL for a in ("--set", o)]]
-    done = subprocess.run([sys.executable, "-c", "from deployments.cli import main; main()", *args, "--set", "cluster.k=5"], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", "from deployments.cli import main; main()", *args, "--set", "cluster.k=5"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert done.returncode == 0, done.stderr
-    made = json.loads(done.stdout[done.stdout.index("{"):])
+    made = json.loads(done.stdout[done.stdout.index("{") :])
     assert made["stage"] == "cluster" and store.get(f"centroids@{made['outputs']['centroids']['fingerprint']}").num_rows == 5
 
     with pytest.raises(ValueError, match=r"stage cluster takes parents \['corpus', 'embeddings'\], not \['teacher'\]"):

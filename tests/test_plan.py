@@ -20,9 +20,23 @@ from salad_core.selection.cost import (
 )
 
 runner = CliRunner()
-STAGES = ("ingest natural speech", "tokenize natural speech", "embed FineWeb-Edu 10BT", "cluster (K = 128)", "select probe + selection texts",
-          "probe synthesis", "Stage I (24B tokens)", "tokenize probe speech", "M(c) on the probe", "selection synthesis",
-          "tokenize selected speech", "Stage II (1.9B tokens)", "evaluation: speak", "tokenize benchmark speech", "evaluation: score")
+STAGES = (
+    "ingest natural speech",
+    "tokenize natural speech",
+    "embed FineWeb-Edu 10BT",
+    "cluster (K = 128)",
+    "select probe + selection texts",
+    "probe synthesis",
+    "Stage I (24B tokens)",
+    "tokenize probe speech",
+    "M(c) on the probe",
+    "selection synthesis",
+    "tokenize selected speech",
+    "Stage II (1.9B tokens)",
+    "evaluation: speak",
+    "tokenize benchmark speech",
+    "evaluation: score",
+)
 # stages that run on one process or one node whatever the cluster's size
 FIXED = ("cluster (K = 128)", "select probe + selection texts")
 
@@ -94,12 +108,16 @@ def test_cli_prints_the_table_for_the_configured_cluster():
     assert cpu.exit_code == 0 and "| CPU, 2 cores |" in cpu.output and "measured: bench_mimi.py" in cpu.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--device-kind", "tpu"], "'tpu' is not one of h100, a100, h200, cpu"),
-    (["--preset", "7b"], "only the 3b paper-scale workload"),
-    (["--device-kind", "cpu", "--gpus", "4"], "a cpu plan has no GPUs"),
-    (["--gpus", "10", "--nodes", "4"], "10 GPUs do not split evenly over 4 nodes"),
-], ids=["unknown-kind", "7b", "cpu-with-gpus", "uneven"])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--device-kind", "tpu"], "'tpu' is not one of h100, a100, h200, cpu"),
+        (["--preset", "7b"], "only the 3b paper-scale workload"),
+        (["--device-kind", "cpu", "--gpus", "4"], "a cpu plan has no GPUs"),
+        (["--gpus", "10", "--nodes", "4"], "10 GPUs do not split evenly over 4 nodes"),
+    ],
+    ids=["unknown-kind", "7b", "cpu-with-gpus", "uneven"],
+)
 def test_cli_refuses_what_it_cannot_plan(args, message):
     out = runner.invoke(app, args)
     assert out.exit_code == 2 and message in " ".join(out.output.split()), out.output

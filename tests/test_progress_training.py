@@ -29,11 +29,17 @@ def worker_lines(*records: dict) -> list[str]:
 
 
 def test_the_workers_log_lines_parse_into_figures(capsys):
-    train = {"kind": "train", "step": 4, "tokens": 2048, "loss": 3.25, "kl": 3.0, "nll": 4.5, "tokens_per_s": 812.4,
-             "lr_adapter": 1e-3, "lr_llm": 5e-5}
+    train = {"kind": "train", "step": 4, "tokens": 2048, "loss": 3.25, "kl": 3.0, "nll": 4.5, "tokens_per_s": 812.4, "lr_adapter": 1e-3, "lr_llm": 5e-5}
     lines = worker_lines(train, {"kind": "eval", "step": 3, "M": 0.5, "F": 0.25})
     assert parse_train_line("[salad] WARNING " + lines[0]) == {
-        "kind": "train", "step": 4, "tokens": 2048, "loss": 3.25, "kl": 3.0, "nll": 4.5, "tokens_per_s": 812.0}
+        "kind": "train",
+        "step": 4,
+        "tokens": 2048,
+        "loss": 3.25,
+        "kl": 3.0,
+        "nll": 4.5,
+        "tokens_per_s": 812.0,
+    }
     assert parse_train_line(lines[1]) == {"kind": "eval", "step": 3, "M": 0.5, "F": 0.25}
     assert parse_train_line("checkpoint@ab12 committed at step 4") is None
     assert "SALAD_PROGRESS train 4" in capsys.readouterr().out

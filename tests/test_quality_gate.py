@@ -55,7 +55,11 @@ def test_good_espeak_speech_passes(espeak_clip):
         pytest.param(np.zeros(seconds(5)), ["mostly silence: 100% of frames below -40 dBFS (maximum 50%)"], id="silence"),
         pytest.param(np.clip(sine(5, 3.0), -1, 1), ["clipped: 78.50% of samples at |x| >= 0.999 (maximum 0.10%)"], id="clipped-sine"),
         pytest.param(np.where(np.arange(seconds(5)) % 7 == 0, np.nan, sine(5, 0.3)), ["non-finite samples (NaN or inf): 17143 of 120000"], id="nan"),
-        pytest.param(np.full(seconds(5), np.inf, dtype=np.float32), ["non-finite samples (NaN or inf): 120000 of 120000", "mostly silence: 100% of frames below -40 dBFS (maximum 50%)"], id="inf"),
+        pytest.param(
+            np.full(seconds(5), np.inf, dtype=np.float32),
+            ["non-finite samples (NaN or inf): 120000 of 120000", "mostly silence: 100% of frames below -40 dBFS (maximum 50%)"],
+            id="inf",
+        ),
         pytest.param(sine(0.7, 0.3), ["too short for the text: 0.050 s per word (minimum 0.15)"], id="truncated"),
         pytest.param(sine(30, 0.3), ["too long for the text: 2.143 s per word (maximum 1.0)"], id="runaway"),
         pytest.param(np.zeros(0), ["empty audio (no samples)", "too short for the text: 0.000 s per word (minimum 0.15)"], id="empty"),

@@ -14,9 +14,7 @@ import pytest
 
 SELFTEST_BUCKET = "s3-servers-selftest"
 SERVERS = ["moto", pytest.param("ceph", marks=pytest.mark.ceph)]
-CEPH_IGNORES_MULTIPART_CONDITION = pytest.mark.xfail(
-    reason="Ceph 16.2 RGW ignores If-None-Match on CompleteMultipartUpload", strict=False
-)
+CEPH_IGNORES_MULTIPART_CONDITION = pytest.mark.xfail(reason="Ceph 16.2 RGW ignores If-None-Match on CompleteMultipartUpload", strict=False)
 
 
 @pytest.fixture(params=SERVERS)

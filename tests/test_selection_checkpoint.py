@@ -58,8 +58,9 @@ def test_misalignment_artifact_from_a_trained_checkpoint(scored):
 def test_rescoring_is_reused_and_the_device_is_not_part_of_the_fingerprint(scored):
     inputs, stage1, probe_texts, config, ref = scored
     cfg = inputs.store.objects.config
-    again = score_misalignment.fn(stage1.pre_decay, inputs.synthetic.codes, inputs.synthetic.transcripts, probe_texts,
-                                  config.model_copy(update={"batch_size": 3}), cfg)
+    again = score_misalignment.fn(
+        stage1.pre_decay, inputs.synthetic.codes, inputs.synthetic.transcripts, probe_texts, config.model_copy(update={"batch_size": 3}), cfg
+    )
     assert again == ref
 
 

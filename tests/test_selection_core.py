@@ -26,8 +26,8 @@ from salad_core.selection.speakable import sentences, speakable_cut
 
 
 def test_speakable_cut_keeps_whole_leading_sentences():
-    text = "First one here.  Second\nsentence is longer! Third? \"Quoted end.\" Tail without stop"
-    assert sentences(text) == ["First one here.", "Second sentence is longer!", "Third?", "\"Quoted end.\"", "Tail without stop"]
+    text = 'First one here.  Second\nsentence is longer! Third? "Quoted end." Tail without stop'
+    assert sentences(text) == ["First one here.", "Second sentence is longer!", "Third?", '"Quoted end."', "Tail without stop"]
     assert speakable_cut(text, 7) == ("First one here. Second sentence is longer!", 7)
     assert speakable_cut(text, 6) == ("First one here.", 3)
     assert speakable_cut("A very long opening sentence.", 3) == ("", 0)

@@ -20,8 +20,6 @@ from tests.tiny_models import TokenEmbeddingAdapter  # noqa: E402
 VOCAB = 48
 
 
-
-
 def sample(sample_id, teacher_ids, speech_from, speech_to):
     """Teacher reads teacher_ids; the student hears tokens [speech_from, speech_to) as frames carrying them."""
     segments = [
@@ -32,8 +30,7 @@ def sample(sample_id, teacher_ids, speech_from, speech_to):
     s, t, y = position_map(segments, teacher_ids)
     frames = torch.zeros(speech_to - speech_from, 512, dtype=torch.float64)
     frames[:, 0] = torch.tensor(teacher_ids[speech_from:speech_to], dtype=torch.float64)
-    return InterleavedSample(sample_id=sample_id, segments=segments, teacher_ids=teacher_ids,
-                             student_positions=s, teacher_positions=t, target_ids=y), frames
+    return InterleavedSample(sample_id=sample_id, segments=segments, teacher_ids=teacher_ids, student_positions=s, teacher_positions=t, target_ids=y), frames
 
 
 @pytest.fixture(scope="module")

@@ -51,10 +51,20 @@ def world(tmp_path):
             texts.append(document(c, i))
             clusters.append(c)
     corpus = put(store, "corpus", pa.table({"id": ids, "text": texts}))
-    assignments = put(store, "assignments", pa.table({
-        "id": ids, "cluster": pa.array(clusters, pa.int32()), "distance": pa.array(np.zeros(len(ids)), pa.float32()),
-        "corpus_shard": pa.array(np.zeros(len(ids)), pa.int32()), "corpus_row": pa.array(np.arange(len(ids)), pa.int32()),
-    }), [corpus])
+    assignments = put(
+        store,
+        "assignments",
+        pa.table(
+            {
+                "id": ids,
+                "cluster": pa.array(clusters, pa.int32()),
+                "distance": pa.array(np.zeros(len(ids)), pa.float32()),
+                "corpus_shard": pa.array(np.zeros(len(ids)), pa.int32()),
+                "corpus_row": pa.array(np.arange(len(ids)), pa.int32()),
+            }
+        ),
+        [corpus],
+    )
     stats = ClusterStats(ClusterConfig(k=3))
     stats.update(ids, texts, clusters, np.zeros(len(ids)))
     cluster_stats = put(store, "cluster_stats", stats.table(), [assignments])
@@ -62,8 +72,10 @@ def world(tmp_path):
 
 
 def fixed_misalignment(store, m: dict, name_suffix=""):
-    rows = [{"kind": "cluster", "cluster": c, "id": None, "m": v, "ci_low": v * 0.9, "ci_high": v * 1.1,
-             "n_samples": 4, "n_positions": 40, "status": "scored"} for c, v in m.items()]
+    rows = [
+        {"kind": "cluster", "cluster": c, "id": None, "m": v, "ci_low": v * 0.9, "ci_high": v * 1.1, "n_samples": 4, "n_positions": 40, "status": "scored"}
+        for c, v in m.items()
+    ]
     return put(store, MISALIGNMENT, pa.Table.from_pylist(rows, schema=MISALIGNMENT_SCHEMA), [], note=name_suffix or str(m))
 
 
@@ -109,8 +121,14 @@ def test_selection_follows_p_target_and_records_its_weights(world):
 def test_gamma_zero_is_p_web_and_drift_is_measured_from_the_previous_version(world):
     store, corpus, assignments, cluster_stats = world
     cfg = store.objects.config
-    first = select_texts.fn(corpus, assignments, cluster_stats, fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15}),
-                            SelectionConfig(gamma=5.0, budget=Budget(kind="rows", amount=20)), cfg)
+    first = select_texts.fn(
+        corpus,
+        assignments,
+        cluster_stats,
+        fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15}),
+        SelectionConfig(gamma=5.0, budget=Budget(kind="rows", amount=20)),
+        cfg,
+    )
     out = select_texts.fn(corpus, assignments, cluster_stats, None, SelectionConfig(gamma=0.0, budget=Budget(kind="rows", amount=20)), cfg)
     stats = store.get(out.selection).manifest.stats
     shares = store.get(cluster_stats).to_table().column("share").to_pylist()
@@ -129,8 +147,9 @@ def test_hours_budget_gate_exclusion_and_probe_documents(world):
     probe = build_probe_texts.fn(corpus, assignments, ProbeConfig(n_per_cluster=4, max_words=40, min_words=4), cfg)
     gate = put(store, "speech_gate_clusters", pa.table({"cluster": [0, 1, 2], "rows": [4, 4, 4], "failure_rate": [0.0, 0.5, 0.0]}))
     mis = fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15})
-    config = SelectionConfig(gamma=1.0, budget=Budget(kind="hours", amount=0.05), words_per_second=2.5,
-                             max_cluster_failure_rate=0.25, max_words=30, allow_short_corpus=True)
+    config = SelectionConfig(
+        gamma=1.0, budget=Budget(kind="hours", amount=0.05), words_per_second=2.5, max_cluster_failure_rate=0.25, max_words=30, allow_short_corpus=True
+    )
     out = select_texts.fn(corpus, assignments, cluster_stats, mis, config, cfg, gate_clusters=gate, probe_texts=probe)
     table = store.get(out.selection).to_table()
     stats = store.get(out.selection).manifest.stats
@@ -158,8 +177,7 @@ def test_bad_selection_inputs_are_clear_errors(world):
         select_texts.fn(corpus, assignments, cluster_stats, None, SelectionConfig(budget=Budget(kind="rows", amount=5)), cfg)
     unscored = fixed_misalignment(store, {0: 0.1, 1: 0.2})
     with pytest.raises(ValueError, match="cluster 2 has 5 documents but no M"):
-        select_texts.fn(corpus, assignments, cluster_stats, unscored,
-                        SelectionConfig(budget=Budget(kind="rows", amount=5), unscored_clusters="error"), cfg)
+        select_texts.fn(corpus, assignments, cluster_stats, unscored, SelectionConfig(budget=Budget(kind="rows", amount=5), unscored_clusters="error"), cfg)
     out = select_texts.fn(corpus, assignments, cluster_stats, unscored, SelectionConfig(budget=Budget(kind="rows", amount=5)), cfg)
     assert "no probe sample scored" in store.get(out.selection).manifest.stats["excluded_clusters"]["2"]
     with pytest.raises(ValueError, match="words_per_second or the probe's speech"):
@@ -173,8 +191,9 @@ def test_regeneration_redraws_only_the_clusters_named_or_whose_m_moved(world):
     store, corpus, assignments, cluster_stats = world
     cfg = store.objects.config
     budget = Budget(kind="rows", amount=30)
-    before = select_texts.fn(corpus, assignments, cluster_stats, fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15}, "before"),
-                             SelectionConfig(gamma=1.0, budget=budget), cfg).selection
+    before = select_texts.fn(
+        corpus, assignments, cluster_stats, fixed_misalignment(store, {0: 0.1, 1: 0.2, 2: 0.15}, "before"), SelectionConfig(gamma=1.0, budget=budget), cfg
+    ).selection
     # Stage I retrained: M(1) moved a lot, M(2) a little; a new draw (another seed) is made
     after_m = fixed_misalignment(store, {0: 0.1, 1: 0.5, 2: 0.16}, "after")
     draw = select_texts.fn(corpus, assignments, cluster_stats, after_m, SelectionConfig(gamma=1.0, budget=budget, seed=3), cfg).selection
@@ -223,16 +242,14 @@ def test_score_probe_with_tiny_models_reports_every_probe_text():
     llm = llm_from_config(tiny_qwen2_config(48))
     teacher = FrozenTeacher.copy_of(llm)
     table = torch.randn(2048, 512) * 0.1
-    student = SpeechLM(llm, SpeechAdapter(AdapterConfig.preset("tiny", llm_hidden=64)),
-                       codes_to_latents=lambda codes: table[codes].sum(1).transpose(1, 2))
+    student = SpeechLM(llm, SpeechAdapter(AdapterConfig.preset("tiny", llm_hidden=64)), codes_to_latents=lambda codes: table[codes].sum(1).transpose(1, 2))
     rng = np.random.default_rng(0)
     clips, texts = [], {}
     for k in range(6):
         words = ["river", "stone", "water", "bank", "fish"] * 8
         timings = [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.3} for i, w in enumerate(words)]
         n_frames = int(0.4 * len(words) * 12.5) + 1
-        clips.append({"id": f"p{k}", "word_timings": timings, "codes": rng.integers(0, 2048, n_frames * 8).tolist(),
-                      "n_frames": n_frames, "n_codebooks": 8})
+        clips.append({"id": f"p{k}", "word_timings": timings, "codes": rng.integers(0, 2048, n_frames * 8).tolist(), "n_frames": n_frames, "n_codebooks": 8})
         texts[f"p{k}"] = k % 2
     clips[5]["word_timings"] = None
     clips[3]["word_timings"] = [{**t, "end": t["start"] - 0.1} if i == 2 else t for i, t in enumerate(clips[3]["word_timings"])]
@@ -257,8 +274,13 @@ def test_score_probe_refuses_a_checkpoint_that_does_not_fit_the_probe():
     student = SpeechLM(llm, SpeechAdapter(AdapterConfig.preset("tiny", llm_hidden=64)), codes_to_latents=lambda c: torch.zeros(c.shape[0], 512, c.shape[2]))
     teacher = FrozenTeacher.copy_of(llm)
     words = ["river"] * 30
-    clip = {"id": "p0", "word_timings": [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.3} for i, w in enumerate(words)],
-            "codes": [0] * (151 * 8), "n_frames": 151, "n_codebooks": 8}
+    clip = {
+        "id": "p0",
+        "word_timings": [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.3} for i, w in enumerate(words)],
+        "codes": [0] * (151 * 8),
+        "n_frames": 151,
+        "n_codebooks": 8,
+    }
     with pytest.raises(ValueError, match="has 8 codebooks, the model reads 16"):
         score_probe(student, teacher, toy_tokenizer, [clip], {"p0": 0}, MisalignmentConfig(), num_codebooks=16)
     with pytest.raises(ValueError, match="tokenizes to id 100 but the model has 48 embeddings"):

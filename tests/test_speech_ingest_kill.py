@@ -48,12 +48,17 @@ def test_killed_speech_ingest_resumes_and_commits_each_shard_once(tmp_path, shar
 
     marker = tmp_path / "child-hangs"
     env = {
-        **os.environ, "PYTHONPATH": str(REPO),
-        "SPEECH_INGEST_CHILD_HANG_AT_SHARD": str(HANG_AT), "SPEECH_INGEST_CHILD_HANG_MARKER": str(marker),
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "SPEECH_INGEST_CHILD_HANG_AT_SHARD": str(HANG_AT),
+        "SPEECH_INGEST_CHILD_HANG_MARKER": str(marker),
     }
     child = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "speech_ingest_child.py"), store.uri, config.model_dump_json()],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     try:
@@ -98,7 +103,7 @@ def test_killed_speech_ingest_resumes_and_commits_each_shard_once(tmp_path, shar
     assert len(items) == 18
     for shard in range(SHARDS):
         ids = kept.read_shard(shard, ["id"]).column("id").to_pylist() + quarantined.read_shard(shard, ["id"]).column("id").to_pylist()
-        assert sorted(ids) == sorted(items[3 * shard:3 * shard + 3]), shard
+        assert sorted(ids) == sorted(items[3 * shard : 3 * shard + 3]), shard
     assert kept.num_rows == 13 and quarantined.num_rows == 5
     assert all(r.endswith("empty transcript") for r in quarantined.to_table().column("reason").to_pylist())
 

@@ -82,10 +82,17 @@ def _recording(source: Path, seconds: float, repeat: int = 1, sr: int = 16_000) 
 
 def _cut(cut_id: str, rel: str, start: float, duration: float, text: str, rec_info: dict, **extra) -> dict:
     rec = {"id": rel.rsplit(".", 1)[0], "sources": [{"type": "file", "channels": [0], "source": f"download/librilight/{rel}"}], **rec_info}
-    sup = {"id": f"{cut_id}-sup", "recording_id": rec["id"], "start": 0, "duration": duration, "channel": 0, "text": text,
-           "speaker": cut_id.split("/")[0], **extra.pop("supervision", {})}
-    return {"id": cut_id, "start": start, "duration": duration, "channel": 0, "recording": rec, "supervisions": [sup],
-            "type": "MonoCut", **extra}
+    sup = {
+        "id": f"{cut_id}-sup",
+        "recording_id": rec["id"],
+        "start": 0,
+        "duration": duration,
+        "channel": 0,
+        "text": text,
+        "speaker": cut_id.split("/")[0],
+        **extra.pop("supervision", {}),
+    }
+    return {"id": cut_id, "start": start, "duration": duration, "channel": 0, "recording": rec, "supervisions": [sup], "type": "MonoCut", **extra}
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +108,16 @@ def libriheavy_corpus(tmp_path_factory, shared_data) -> Path:
     alignment = {"word": [{"symbol": "Printing,", "start": 0.1, "duration": 0.5}, {"symbol": "in", "start": 1.4, "duration": 0.3}]}
     manifests = {
         "libriheavy_cuts_a.jsonl.gz": [
-            _cut("100/book/ch01-0", LONG, 0.0, 1.5, "PRINTING IN", info[LONG],
-                 supervision={"alignment": alignment}, custom={"texts": ["Printing, in", "PRINTING IN"]}),
+            _cut(
+                "100/book/ch01-0",
+                LONG,
+                0.0,
+                1.5,
+                "PRINTING IN",
+                info[LONG],
+                supervision={"alignment": alignment},
+                custom={"texts": ["Printing, in", "PRINTING IN"]},
+            ),
             _cut("100/book/ch01-1", LONG, 100.0, 1.75, "THE ONLY SENSE", info[LONG]),
         ],
         "libriheavy_cuts_b.jsonl.gz": [
@@ -119,10 +134,15 @@ def libriheavy_corpus(tmp_path_factory, shared_data) -> Path:
 
 
 def libriheavy_configs(corpus: Path, prefix: str, options: dict) -> tuple[SpeechSourceConfig, SpeechSourceConfig]:
-    local = SpeechSourceConfig(kind="libriheavy", paths=[str(corpus / "manifests" / "libriheavy_cuts_*.jsonl.gz")],
-                               path_remap={"download/librilight": str(corpus / "librilight")})
-    remote = SpeechSourceConfig(kind="libriheavy", paths=[f"s3://{BUCKET}/{prefix}/manifests/libriheavy_cuts_*.jsonl.gz"],
-                                path_remap={"download/librilight": f"s3://{BUCKET}/{prefix}/librilight"}, storage_options=options)
+    local = SpeechSourceConfig(
+        kind="libriheavy", paths=[str(corpus / "manifests" / "libriheavy_cuts_*.jsonl.gz")], path_remap={"download/librilight": str(corpus / "librilight")}
+    )
+    remote = SpeechSourceConfig(
+        kind="libriheavy",
+        paths=[f"s3://{BUCKET}/{prefix}/manifests/libriheavy_cuts_*.jsonl.gz"],
+        path_remap={"download/librilight": f"s3://{BUCKET}/{prefix}/librilight"},
+        storage_options=options,
+    )
     return local, remote
 
 
@@ -144,7 +164,8 @@ def test_libriheavy_from_s3_gives_the_rows_of_local_files(s3, libriheavy_corpus,
     got = local_store.get(from_s3.utterances).to_table()
     rows = got.to_pylist()
     assert [(r["id"], r["text"], r["speaker"]) for r in rows] == [
-        ("100/book/ch01-0", "Printing, in", "100"), ("100/book/ch01-1", "THE ONLY SENSE", "100"),
+        ("100/book/ch01-0", "Printing, in", "100"),
+        ("100/book/ch01-1", "THE ONLY SENSE", "100"),
         ("200/tale/ch02-0", "IN BEING COMPARATIVELY", "200"),
     ]
     assert [r["duration_s"] for r in rows] == pytest.approx([1.5, 1.75, 1.2], abs=1e-3)
@@ -153,7 +174,7 @@ def test_libriheavy_from_s3_gives_the_rows_of_local_files(s3, libriheavy_corpus,
     assert got.equals(local_store.get(from_disk.utterances).to_table())
     recording, _ = load_audio(libriheavy_corpus / "librilight" / LONG, target_sr=16_000)
     second, _ = decode_audio(rows[1]["audio"], target_sr=16_000)
-    expected = recording[1_600_000:1_600_000 + 28_000]  # 100.0 .. 101.75 s of the 16 kHz recording
+    expected = recording[1_600_000 : 1_600_000 + 28_000]  # 100.0 .. 101.75 s of the 16 kHz recording
     n = min(len(second), len(expected))
     assert abs(len(second) - len(expected)) <= 2 and np.corrcoef(second[:n], expected[:n])[0, 1] > 0.99
     # two cuts of 1.5 and 1.75 s cost well under the 2.4 MB recording (s3fs's default block fetched it whole per cut)
@@ -167,8 +188,7 @@ def test_libriheavy_from_s3_gives_the_rows_of_local_files(s3, libriheavy_corpus,
         f"cannot decode audio from libriheavy_cuts_b.jsonl.gz:3 (s3://{BUCKET}/{prefix}/librilight/small/300/gone/ch09.flac): recording not found"
     )
     assert reasons["200/tale/ch02-1"] == (
-        f"cannot decode audio from libriheavy_cuts_b.jsonl.gz:2 (s3://{BUCKET}/{prefix}/librilight/{SHORT}): "
-        "the recording ends 0.400 s into the cut of 1 s"
+        f"cannot decode audio from libriheavy_cuts_b.jsonl.gz:2 (s3://{BUCKET}/{prefix}/librilight/{SHORT}): the recording ends 0.400 s into the cut of 1 s"
     )
     counted = local_store.get(from_s3.utterances).manifest.stats["quarantine_reasons_this_run"]
     assert counted == {"recording not found": 1, "recording shorter than the cut": 1}
@@ -237,12 +257,16 @@ def test_emilia_tars_from_an_s3_glob_give_the_rows_of_local_files(s3, tmp_path, 
     options, client, prefix = s3
     mp3 = (shared_data / "real_speech" / "common_voice_en_651325.mp3").read_bytes()
     corpus = tmp_path / "Emilia" / "EN"
-    _tar(corpus / "EN-B000000.tar", [
-        ("EN_B00000_S00001_W000000.mp3", mp3), ("EN_B00000_S00001_W000000.json", _meta(id="EN_B00000_S00001_W000000")),
-        ("EN_B00000_S00001_W000001.json", _meta(_id="yodas_id_1", text="General Kenobi.")),
-        ("EN_B00000_S00001_W000001.mp3", _short_mp3(shared_data / "real_speech" / "LJ002-0035.wav", 1.0)),
-        ("EN_B00000_S00001_W000002.json", _meta(id="no-audio")),
-    ])
+    _tar(
+        corpus / "EN-B000000.tar",
+        [
+            ("EN_B00000_S00001_W000000.mp3", mp3),
+            ("EN_B00000_S00001_W000000.json", _meta(id="EN_B00000_S00001_W000000")),
+            ("EN_B00000_S00001_W000001.json", _meta(_id="yodas_id_1", text="General Kenobi.")),
+            ("EN_B00000_S00001_W000001.mp3", _short_mp3(shared_data / "real_speech" / "LJ002-0035.wav", 1.0)),
+            ("EN_B00000_S00001_W000002.json", _meta(id="no-audio")),
+        ],
+    )
     upload(client, tmp_path / "Emilia", f"{prefix}/Emilia")
     local = SpeechSourceConfig(kind="emilia", paths=[str(corpus / "*.tar")])
     remote = SpeechSourceConfig(kind="emilia", paths=[f"s3://{BUCKET}/{prefix}/Emilia/EN/*.tar"], storage_options=options)
@@ -250,7 +274,8 @@ def test_emilia_tars_from_an_s3_glob_give_the_rows_of_local_files(s3, tmp_path, 
 
     got = local_store.get(from_s3.utterances).to_table()
     assert [(r["id"], r["text"]) for r in got.select(["id", "text"]).to_pylist()] == [
-        ("EN_B00000_S00001_W000000", "Hello there."), ("yodas_id_1", "General Kenobi."),
+        ("EN_B00000_S00001_W000000", "Hello there."),
+        ("yodas_id_1", "General Kenobi."),
     ]
     assert got.column("duration_s").to_pylist()[1] == pytest.approx(1.0, abs=0.06)  # mp3 encoder padding
     assert got.equals(local_store.get(from_disk.utterances).to_table())
@@ -259,14 +284,20 @@ def test_emilia_tars_from_an_s3_glob_give_the_rows_of_local_files(s3, tmp_path, 
     assert store_files_containing(local_store, SECRET_KEY) == [] and store_files_containing(local_store, ACCESS_KEY) == []
 
     # a tar added to the bucket is a new input: a new version, seen without restarting the process
-    _tar(tmp_path / "more" / "EN-B000001.tar", [
-        ("EN_B00001_S00002_W000000.mp3", mp3), ("EN_B00001_S00002_W000000.json", _meta(id="EN_B00001_S00002_W000000")),
-    ])
+    _tar(
+        tmp_path / "more" / "EN-B000001.tar",
+        [
+            ("EN_B00001_S00002_W000000.mp3", mp3),
+            ("EN_B00001_S00002_W000000.json", _meta(id="EN_B00001_S00002_W000000")),
+        ],
+    )
     upload(client, tmp_path / "more", f"{prefix}/Emilia/EN")
     grown = ingest(remote, local_store.objects.config)
     assert not grown.reused and grown.utterances.fingerprint != from_s3.utterances.fingerprint
     assert local_store.get(grown.utterances).to_table(columns=["id"]).column("id").to_pylist() == [
-        "EN_B00000_S00001_W000000", "yodas_id_1", "EN_B00001_S00002_W000000",
+        "EN_B00000_S00001_W000000",
+        "yodas_id_1",
+        "EN_B00001_S00002_W000000",
     ]
 
 

@@ -225,7 +225,9 @@ def test_a_commit_record_naming_a_missing_file_is_never_committed_and_a_rerun_re
         writer.write_shard(i, t)
     lost = any_store.objects.glob(f"corpus/{SPEC.fingerprint}/data/000001-*")[0]
     any_store.objects.delete(lost)  # what the old lost-reply bug did
-    with pytest.raises(IncompleteArtifact, match=rf"shard 1: {lost.split('/', 2)[2]} is missing; the folder was moved aside to corpus/{SPEC.fingerprint}\.damaged-"):
+    with pytest.raises(
+        IncompleteArtifact, match=rf"shard 1: {lost.split('/', 2)[2]} is missing; the folder was moved aside to corpus/{SPEC.fingerprint}\.damaged-"
+    ):
         any_store.commit(writer, 2)
     assert any_store.find(SPEC) is None and any_store.names() == []
     rerun = any_store.writer(SPEC)

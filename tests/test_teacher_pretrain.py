@@ -16,8 +16,20 @@ from salad_core.teacher.token_stream import corpus_token_streams, token_windows
 from salad_core.teacher.tokenizer import train_bpe_tokenizer
 
 MICRO = TeacherConfig(
-    vocab_size=512, hidden=64, n_layer=1, n_head=4, n_kv_head=2, mlp=128, seq_len=64, batch_size=8,
-    train_steps=200, warmup_steps=10, lr=3e-3, held_out_fraction=0.1, max_eval_tokens=4096, cpu_threads=1,
+    vocab_size=512,
+    hidden=64,
+    n_layer=1,
+    n_head=4,
+    n_kv_head=2,
+    mlp=128,
+    seq_len=64,
+    batch_size=8,
+    train_steps=200,
+    warmup_steps=10,
+    lr=3e-3,
+    held_out_fraction=0.1,
+    max_eval_tokens=4096,
+    cpu_threads=1,
 )
 
 
@@ -41,7 +53,7 @@ def test_streams_split_by_document_and_end_with_eos(corpus, streams, tokenizer):
     uncapped = corpus_token_streams(corpus, tokenizer, MICRO.held_out_fraction, max_eval_tokens=10**9)
     assert uncapped.train_docs + uncapped.held_out_docs == non_empty and 5 <= uncapped.held_out_docs <= 40
     assert torch.equal(uncapped.train, streams.train)
-    assert streams.held_out.numel() == MICRO.max_eval_tokens and torch.equal(uncapped.held_out[:MICRO.max_eval_tokens], streams.held_out)
+    assert streams.held_out.numel() == MICRO.max_eval_tokens and torch.equal(uncapped.held_out[: MICRO.max_eval_tokens], streams.held_out)
     assert streams.train[-1].item() == tokenizer.eos_token_id
     assert (streams.train == tokenizer.eos_token_id).sum().item() == streams.train_docs
     windows = token_windows(streams.train, 64)

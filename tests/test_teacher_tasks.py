@@ -21,8 +21,20 @@ from tasks.ingest import ingest_corpus
 from tasks.teacher import CORPUS_COLUMNS, build_teacher, build_tokenizer, load_teacher, read_tokenizer
 
 MICRO = TeacherConfig(
-    vocab_size=512, hidden=64, n_layer=1, n_head=4, n_kv_head=2, mlp=128, seq_len=64, batch_size=8,
-    train_steps=150, warmup_steps=10, lr=3e-3, held_out_fraction=0.1, max_eval_tokens=4096, cpu_threads=1,
+    vocab_size=512,
+    hidden=64,
+    n_layer=1,
+    n_head=4,
+    n_kv_head=2,
+    mlp=128,
+    seq_len=64,
+    batch_size=8,
+    train_steps=150,
+    warmup_steps=10,
+    lr=3e-3,
+    held_out_fraction=0.1,
+    max_eval_tokens=4096,
+    cpu_threads=1,
 )
 
 

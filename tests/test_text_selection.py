@@ -15,8 +15,10 @@ TEXTS = {"a": "Short one. Then more.", "b": "A single sentence that is far too l
 
 @pytest.fixture
 def corpus_and_assignments(local_store):
-    rows = [{**{f.name: None for f in FINEWEB_SCHEMA}, "id": k, "text": t, "url": f"https://x/{'astronomy' if k != 'c' else 'cooking'}/{k}"}
-            for k, t in TEXTS.items()]
+    rows = [
+        {**{f.name: None for f in FINEWEB_SCHEMA}, "id": k, "text": t, "url": f"https://x/{'astronomy' if k != 'c' else 'cooking'}/{k}"}
+        for k, t in TEXTS.items()
+    ]
     corpus = write_table_artifact(local_store, StageSpec(name="corpus", code_version="t"), pa.Table.from_pylist(rows, schema=FINEWEB_SCHEMA))
     assignments = pa.table({"id": ["c", "a", "b"], "cluster": pa.array([2, 1, 1], pa.int32()), "corpus_row": pa.array([2, 0, 1], pa.int32())})
     return corpus, write_table_artifact(local_store, StageSpec(name="assignments", code_version="t"), assignments)

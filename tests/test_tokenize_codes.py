@@ -78,7 +78,10 @@ def test_killed_tokenizer_resumes_and_commits_each_shard_once(tokenized, tmp_pat
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     child = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "tokenize_child.py"), store.uri, str(utterances), resume_config.model_dump_json()],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     version_root = store.objects.path("codes_resume")
     deadline = time.monotonic() + 60

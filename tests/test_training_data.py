@@ -35,12 +35,25 @@ from tasks.tokenize_config import TokenizeConfig
 
 torch.set_num_threads(1)
 MICRO_TEACHER = TeacherConfig(
-    vocab_size=512, hidden=64, n_layer=1, n_head=4, n_kv_head=2, mlp=128, seq_len=64, batch_size=8,
-    train_steps=40, warmup_steps=5, lr=3e-3, held_out_fraction=0.1, max_eval_tokens=2048, cpu_threads=1,
+    vocab_size=512,
+    hidden=64,
+    n_layer=1,
+    n_head=4,
+    n_kv_head=2,
+    mlp=128,
+    seq_len=64,
+    batch_size=8,
+    train_steps=40,
+    warmup_steps=5,
+    lr=3e-3,
+    held_out_fraction=0.1,
+    max_eval_tokens=2048,
+    cpu_threads=1,
 )
 CODES_SCHEMA = codes_schema(TokenizeConfig())  # the `codes` layout tasks/tokenize.py writes
-TRANSCRIPTS_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()),
-                                ("word_timings", pa.list_(pa.struct([("word", pa.string()), ("start", pa.float64()), ("end", pa.float64())])))])
+TRANSCRIPTS_SCHEMA = pa.schema(
+    [("id", pa.string()), ("text", pa.string()), ("word_timings", pa.list_(pa.struct([("word", pa.string()), ("start", pa.float64()), ("end", pa.float64())])))]
+)
 
 
 def speech_rows(texts: list[tuple[str, str]], seed: int, n_codebooks: int = 8, timed: bool = True):
@@ -52,13 +65,22 @@ def speech_rows(texts: list[tuple[str, str]], seed: int, n_codebooks: int = 8, t
         timings = [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.32} for i, w in enumerate(words)]
         n_frames = math.ceil(0.4 * len(words) * 12.5)
         transcripts.append({"id": doc_id, "text": text, "word_timings": timings if timed else None})
-        codes.append({"id": doc_id, "codes": rng.integers(0, 2048, n_frames * n_codebooks).astype(np.int16), "n_frames": n_frames,
-                      "n_codebooks": n_codebooks, "frame_rate": 12.5, "duration_s": 0.4 * len(words)})
+        codes.append(
+            {
+                "id": doc_id,
+                "codes": rng.integers(0, 2048, n_frames * n_codebooks).astype(np.int16),
+                "n_frames": n_frames,
+                "n_codebooks": n_codebooks,
+                "frame_rate": 12.5,
+                "duration_s": 0.4 * len(words),
+            }
+        )
     return transcripts, codes
 
 
-def write_speech(store: ArtifactStore, name: str, texts, mimi: ArtifactRef, seed: int = 0, n_codebooks: int = 8,
-                 timed: bool = True, shards: int = 2) -> SourceRefs:
+def write_speech(
+    store: ArtifactStore, name: str, texts, mimi: ArtifactRef, seed: int = 0, n_codebooks: int = 8, timed: bool = True, shards: int = 2
+) -> SourceRefs:
     """A transcripts artifact `name` and its codes artifact `name_codes` (made from it and `mimi`)."""
     transcripts, codes = speech_rows(texts, seed, n_codebooks, timed)
     spec = StageSpec(name=name, params={"seed": seed, "n": len(texts), "timed": timed}, code_version="test-1")
@@ -70,8 +92,13 @@ def write_speech(store: ArtifactStore, name: str, texts, mimi: ArtifactRef, seed
     from tasks.sharded_stage import write_sharded_artifact
 
     t_ref, _ = write_sharded_artifact(store, spec, sharded(transcripts, TRANSCRIPTS_SCHEMA), schema=TRANSCRIPTS_SCHEMA)
-    codes_spec = StageSpec(name=f"{name}_codes", params={"n_codebooks": n_codebooks}, code_version="test-1", parents=[t_ref, mimi],
-                           models={"mimi": f"mimi:random-fitted@{mimi.fingerprint}"})
+    codes_spec = StageSpec(
+        name=f"{name}_codes",
+        params={"n_codebooks": n_codebooks},
+        code_version="test-1",
+        parents=[t_ref, mimi],
+        models={"mimi": f"mimi:random-fitted@{mimi.fingerprint}"},
+    )
     c_ref, _ = write_sharded_artifact(store, codes_spec, sharded(codes, CODES_SCHEMA), schema=CODES_SCHEMA)
     return SourceRefs(codes=c_ref, transcripts=t_ref)
 
@@ -113,10 +140,19 @@ def tiny_training_inputs() -> TinyInputs:
     return TinyInputs(root)
 
 
-TINY = TrainConfig.preset("tiny").model_copy(update=dict(
-    steps=6, warmup_steps=1, save_every=3, log_every=2, eval_every=3, max_positions=128, micro_batch_positions=512,
-    held_out_samples=4, held_out_fraction=0.15,
-))
+TINY = TrainConfig.preset("tiny").model_copy(
+    update=dict(
+        steps=6,
+        warmup_steps=1,
+        save_every=3,
+        log_every=2,
+        eval_every=3,
+        max_positions=128,
+        micro_batch_positions=512,
+        held_out_samples=4,
+        held_out_fraction=0.15,
+    )
+)
 
 
 # ------------------------------------------------------------------------------------- tests
@@ -219,8 +255,7 @@ def test_plan_refuses_bad_inputs_before_launching(inputs, tmp_path):
     empty = write_speech(store, "empty", [], inputs.mimi, shards=1)
     with pytest.raises(TrainingDataError, match=r"mixture source 'natural': empty_codes@\w+ has no rows"):
         plan_run(store, TINY, {"natural": empty, "text": SourceRefs(corpus=inputs.corpus)}, inputs.teacher)
-    other_mimi = write_table_artifact(store, StageSpec(name="mimi_weights", params={"other": 1}, code_version="test-1"),
-                                      store.get(inputs.mimi).to_table())
+    other_mimi = write_table_artifact(store, StageSpec(name="mimi_weights", params={"other": 1}, code_version="test-1"), store.get(inputs.mimi).to_table())
     foreign = write_speech(store, "foreign", inputs.texts[:4], other_mimi, seed=3)
     stage2 = TrainConfig.preset("tiny", stage=2)
     with pytest.raises(TrainingDataError, match="tokenized by different Mimi weights"):

@@ -36,29 +36,57 @@ def test_two_node_hostfile_command_and_world_size():
     plan = launch_plan(SHARED, num_procs=8, store_uri=S3, hostfile_text=TWO_NODES)
     assert plan.hosts == ("gpu-a", "gpu-b") and plan.multi_node and plan.world_size == 16
     assert launcher_command("/venv/bin/deepspeed", "/shared/salad-train/job.json", plan, port=1234) == [
-        "/venv/bin/deepspeed", "--hostfile", "/shared/hostfile", "--launcher", "pdsh", "--num_gpus", "8",
-        "--master_addr", "10.0.0.1", "--master_port", "29500", "--module", "tasks.train_worker", "--job", "/shared/salad-train/job.json"]
+        "/venv/bin/deepspeed",
+        "--hostfile",
+        "/shared/hostfile",
+        "--launcher",
+        "pdsh",
+        "--num_gpus",
+        "8",
+        "--master_addr",
+        "10.0.0.1",
+        "--master_port",
+        "29500",
+        "--module",
+        "tasks.train_worker",
+        "--job",
+        "/shared/salad-train/job.json",
+    ]
 
 
 def test_no_hostfile_is_the_single_node_command_of_tasks_train():
     plan = launch_plan(ClusterConfig(), num_procs=2, store_uri="./salad-store")
     assert not plan.multi_node and plan.world_size == 2 and plan.hosts == ()
     assert launcher_command("/venv/bin/deepspeed", "/tmp/job.json", plan, port=4321) == [  # as tasks/train.py has always run it
-        "/venv/bin/deepspeed", "--num_gpus", "2", "--master_addr", "127.0.0.1", "--master_port", "4321",
-        "--module", "tasks.train_worker", "--job", "/tmp/job.json"]
+        "/venv/bin/deepspeed",
+        "--num_gpus",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        "4321",
+        "--module",
+        "tasks.train_worker",
+        "--job",
+        "/tmp/job.json",
+    ]
 
 
-@pytest.mark.parametrize("cluster, procs, slots, argv", [
-    (dict(num_nodes=1), 4, {"gpu-a": (0, 1, 2, 3)}, ["--num_nodes", "1", "--num_gpus", "4"]),
-    (dict(include="gpu-a:0,2@gpu-b"), 8, {"gpu-a": (0, 2), "gpu-b": tuple(range(8))}, ["--include", "gpu-a:0,2@gpu-b"]),
-    (dict(exclude="gpu-b:7"), 8, {"gpu-a": tuple(range(8)), "gpu-b": tuple(range(7))}, ["--exclude", "gpu-b:7"]),
-    (dict(exclude="gpu-a"), 8, {"gpu-b": tuple(range(8))}, ["--exclude", "gpu-a"]),
-], ids=["num-nodes", "include-slots", "exclude-slot", "exclude-host"])
+@pytest.mark.parametrize(
+    "cluster, procs, slots, argv",
+    [
+        (dict(num_nodes=1), 4, {"gpu-a": (0, 1, 2, 3)}, ["--num_nodes", "1", "--num_gpus", "4"]),
+        (dict(include="gpu-a:0,2@gpu-b"), 8, {"gpu-a": (0, 2), "gpu-b": tuple(range(8))}, ["--include", "gpu-a:0,2@gpu-b"]),
+        (dict(exclude="gpu-b:7"), 8, {"gpu-a": tuple(range(8)), "gpu-b": tuple(range(7))}, ["--exclude", "gpu-b:7"]),
+        (dict(exclude="gpu-a"), 8, {"gpu-b": tuple(range(8))}, ["--exclude", "gpu-a"]),
+    ],
+    ids=["num-nodes", "include-slots", "exclude-slot", "exclude-host"],
+)
 def test_filters_resolve_slots_as_deepspeed_does(cluster, procs, slots, argv):
     plan = launch_plan(SHARED.model_copy(update=cluster), num_procs=procs, store_uri=S3, hostfile_text=TWO_NODES)
     assert plan.slots == slots and plan.world_size == sum(len(s) for s in slots.values())
     cmd = launcher_command("deepspeed", "job.json", plan, port=1)
-    assert cmd[5:5 + len(argv)] == argv and ("--num_gpus" in cmd) == ("--num_gpus" in argv)
+    assert cmd[5 : 5 + len(argv)] == argv and ("--num_gpus" in cmd) == ("--num_gpus" in argv)
 
 
 def test_a_single_host_may_use_a_local_store_and_no_shared_workdir():
@@ -67,31 +95,49 @@ def test_a_single_host_may_use_a_local_store_and_no_shared_workdir():
     assert "--no_ssh_check" in launcher_command("deepspeed", "job.json", plan, port=1)
 
 
-@pytest.mark.parametrize("text, match", [
-    ("gpu-a slots=8\ngpu-b slot=8\n", r"hosts:2: 'gpu-b slot=8' is not 'HOST slots=N'"),
-    ("gpu-a slots=8\n\ngpu-a slots=4\n", r"hosts:3: gpu-a is listed again \(first at line 1\)"),
-    ("gpu-a slots=0\n", r"hosts:1: gpu-a has slots=0"),
-    ("gpu-a slots=8 gpu-b slots=8\n", r"hosts:1: .* is not 'HOST slots=N'"),
-    ("# nothing\n\n", r"hosts: names no host"),
-], ids=["typo", "duplicate", "zero-slots", "two-on-one-line", "empty"])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("gpu-a slots=8\ngpu-b slot=8\n", r"hosts:2: 'gpu-b slot=8' is not 'HOST slots=N'"),
+        ("gpu-a slots=8\n\ngpu-a slots=4\n", r"hosts:3: gpu-a is listed again \(first at line 1\)"),
+        ("gpu-a slots=0\n", r"hosts:1: gpu-a has slots=0"),
+        ("gpu-a slots=8 gpu-b slots=8\n", r"hosts:1: .* is not 'HOST slots=N'"),
+        ("# nothing\n\n", r"hosts: names no host"),
+    ],
+    ids=["typo", "duplicate", "zero-slots", "two-on-one-line", "empty"],
+)
 def test_bad_hostfiles_are_refused_naming_the_line(text, match):
     with pytest.raises(HostfileError, match=match):
         parse_hostfile(text, source="hosts")
 
 
-@pytest.mark.parametrize("update, procs, store, match", [
-    ({}, 8, "/data/salad-store", r"2 nodes \(gpu-a, gpu-b\) .* '/data/salad-store' is a local folder.*s3://"),
-    ({"shared_workdir": None}, 8, S3, r"cluster.shared_workdir"),
-    ({"master_addr": "127.0.0.1"}, 8, S3, r"master_addr '127.0.0.1' is a loopback"),
-    ({}, 16, S3, r"hostfile:2: gpu-a has 8 slot\(s\), fewer than num_procs=16"),
-    ({"num_nodes": 3}, 8, S3, r"num_nodes is 3 but the hostfile lists 2"),
-    ({"include": "gpu-c"}, 8, S3, r"include: host 'gpu-c' is not in the hostfile"),
-    ({"include": "gpu-a:8"}, 8, S3, r"gpu-a has slots 0..7 \(line 2\), not \[8\]"),
-    ({"include": "gpu-a", "exclude": "gpu-b"}, 8, S3, r"cannot both be set"),
-    ({"include": "gpu-a", "num_nodes": 1}, 8, S3, r"num_nodes cannot be combined"),
-    ({"exclude": "gpu-a@gpu-b"}, 8, S3, r"leaves no slot"),
-], ids=["local-store", "no-shared-workdir", "loopback-master", "procs-over-slots", "too-many-nodes", "unknown-host",
-        "bad-slot", "include-and-exclude", "include-and-num-nodes", "exclude-all"])
+@pytest.mark.parametrize(
+    "update, procs, store, match",
+    [
+        ({}, 8, "/data/salad-store", r"2 nodes \(gpu-a, gpu-b\) .* '/data/salad-store' is a local folder.*s3://"),
+        ({"shared_workdir": None}, 8, S3, r"cluster.shared_workdir"),
+        ({"master_addr": "127.0.0.1"}, 8, S3, r"master_addr '127.0.0.1' is a loopback"),
+        ({}, 16, S3, r"hostfile:2: gpu-a has 8 slot\(s\), fewer than num_procs=16"),
+        ({"num_nodes": 3}, 8, S3, r"num_nodes is 3 but the hostfile lists 2"),
+        ({"include": "gpu-c"}, 8, S3, r"include: host 'gpu-c' is not in the hostfile"),
+        ({"include": "gpu-a:8"}, 8, S3, r"gpu-a has slots 0..7 \(line 2\), not \[8\]"),
+        ({"include": "gpu-a", "exclude": "gpu-b"}, 8, S3, r"cannot both be set"),
+        ({"include": "gpu-a", "num_nodes": 1}, 8, S3, r"num_nodes cannot be combined"),
+        ({"exclude": "gpu-a@gpu-b"}, 8, S3, r"leaves no slot"),
+    ],
+    ids=[
+        "local-store",
+        "no-shared-workdir",
+        "loopback-master",
+        "procs-over-slots",
+        "too-many-nodes",
+        "unknown-host",
+        "bad-slot",
+        "include-and-exclude",
+        "include-and-num-nodes",
+        "exclude-all",
+    ],
+)
 def test_unlaunchable_clusters_are_refused_before_any_process_starts(update, procs, store, match):
     with pytest.raises(HostfileError, match=match):
         launch_plan(SHARED.model_copy(update=update), num_procs=procs, store_uri=store, hostfile_text=TWO_NODES)

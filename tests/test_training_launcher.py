@@ -38,8 +38,14 @@ def test_two_process_stage1_commits_pre_decay_final_and_metrics(inputs, stage1):
     assert (pre.params["kind"], pre.params["step"], final.params["kind"], final.params["step"]) == ("pre_decay", 8, "final", 10)
     # lineage: the exact data artifacts, mixture, teacher, tokenizer and Mimi weights
     parents = {str(p) for p in final.parents}
-    assert {str(inputs.natural.codes), str(inputs.natural.transcripts), str(inputs.corpus), str(inputs.teacher),
-            str(inputs.tokenizer_ref), str(inputs.mimi)} == {p.split("@")[0] + "@" + p.split("@")[1] for p in parents}
+    assert {
+        str(inputs.natural.codes),
+        str(inputs.natural.transcripts),
+        str(inputs.corpus),
+        str(inputs.teacher),
+        str(inputs.tokenizer_ref),
+        str(inputs.mimi),
+    } == {p.split("@")[0] + "@" + p.split("@")[1] for p in parents}
     assert final.params["data"]["natural"] == {"codes": str(inputs.natural.codes), "transcripts": str(inputs.natural.transcripts)}
     assert [m["name"] for m in final.params["train"]["mixture"]] == ["natural", "text"] and final.params["world_size"] == 2
     position = final.stats["data_position"]
@@ -64,9 +70,20 @@ def test_rerun_reuses_both_checkpoints(inputs, stage1):
 
 
 def test_stage2_from_pre_decay_then_load_student(inputs, stage1):
-    cfg = TrainConfig.preset("tiny", stage=2).model_copy(update={
-        "steps": 4, "save_every": 2, "log_every": 2, "eval_every": 2, "num_procs": 2, "zero_stage": 2,
-        "max_positions": 128, "micro_batch_positions": 512, "held_out_samples": 4, "held_out_fraction": 0.15})
+    cfg = TrainConfig.preset("tiny", stage=2).model_copy(
+        update={
+            "steps": 4,
+            "save_every": 2,
+            "log_every": 2,
+            "eval_every": 2,
+            "num_procs": 2,
+            "zero_stage": 2,
+            "max_positions": 128,
+            "micro_batch_positions": 512,
+            "held_out_samples": 4,
+            "held_out_fraction": 0.15,
+        }
+    )
     out = train_stage.fn(cfg, inputs.stage2_data(), inputs.teacher, inputs.store.objects.config, parent=stage1.pre_decay)
     manifest = inputs.store.get(out.final).manifest
     assert out.pre_decay is None and manifest.params["parent_checkpoint"] == str(stage1.pre_decay)

@@ -18,9 +18,7 @@ torch.set_num_threads(1)
 
 def test_wsd_warmup_constant_then_linear_decay_to_zero():
     f = wsd_factor(warmup=4, total=20, decay=4)
-    assert [f(s) for s in range(20)] == pytest.approx(
-        [0.25, 0.5, 0.75, 1.0] + [1.0] * 12 + [1.0, 0.75, 0.5, 0.25]
-    )
+    assert [f(s) for s in range(20)] == pytest.approx([0.25, 0.5, 0.75, 1.0] + [1.0] * 12 + [1.0, 0.75, 0.5, 0.25])
     assert f(20) == 0.0
     stage2 = wsd_factor(warmup=0, total=5, decay=5)
     assert [stage2(s) for s in range(6)] == pytest.approx([1.0, 0.8, 0.6, 0.4, 0.2, 0.0])

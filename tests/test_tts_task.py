@@ -117,9 +117,7 @@ def test_speech_rows_in_input_order_and_bad_texts_quarantined(ray_address, local
         raise AssertionError("a reused version must not need Ray")
 
     monkeypatch.setattr("tasks.tts.ray_session", no_ray)
-    again = synthesize(
-        ref, SynthesisConfig(shard_rows=5, shard_by_cluster=False, ray=POOL.model_copy(update={"n_actors": 1})), local_store.objects.config
-    )
+    again = synthesize(ref, SynthesisConfig(shard_rows=5, shard_by_cluster=False, ray=POOL.model_copy(update={"n_actors": 1})), local_store.objects.config)
     assert again.reused and again.speech == out.speech and again.quarantine == out.quarantine
 
 
@@ -155,7 +153,10 @@ def test_killed_run_resumes_with_only_the_missing_shards(ray_address, tmp_path):
 
     child = subprocess.Popen(
         [sys.executable, "tests/tts_child.py", store.uri, str(ref), config.model_dump_json()],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120
     while not writer.committed_shards() and child.poll() is None and time.monotonic() < deadline:
@@ -224,7 +225,9 @@ def test_regenerating_one_cluster_speaks_only_its_shards_and_copies_the_rest(ray
     from tasks.tokenize_config import TokenizeConfig
 
     cfg = local_store.objects.config
-    codes_before = tokenize_speech.fn(first.speech, TokenizeConfig(output_name="speech_codes"), cfg, keep=gate_speech.fn(first.speech, QualityGateConfig(), cfg).gated)
+    codes_before = tokenize_speech.fn(
+        first.speech, TokenizeConfig(output_name="speech_codes"), cfg, keep=gate_speech.fn(first.speech, QualityGateConfig(), cfg).gated
+    )
     shared = TokenizeConfig(output_name="speech_codes", weights_artifact=str(codes_before.weights))
     codes_after = tokenize_speech.fn(second.speech, shared, cfg, keep=regated.gated)
     made = local_store.get(codes_after.codes).manifest
@@ -235,7 +238,8 @@ def test_regenerating_one_cluster_speaks_only_its_shards_and_copies_the_rest(ray
     # another TTS setting is another shard key: nothing copied
     other = synthesize(
         text_artifact(local_store, second_rows, name="texts_regenerated"),
-        config.model_copy(update={"tts": TTSConfig(voices=["en-us+f3"])}), local_store.objects.config,
+        config.model_copy(update={"tts": TTSConfig(voices=["en-us+f3"])}),
+        local_store.objects.config,
     )
     assert other.shards_copied == [] and len(other.shards_written) == 6
 
@@ -319,9 +323,7 @@ def test_stream_replaces_an_actor_whose_call_hangs(ray_address, module_actors):
     # the synthesis task re-runs a failed call's rows one per call: the innocent ones come back,
     # the hanging one times out again and is quarantined with its own reason
     rows = [{"id": str(i), "text": i} for i in ["hang", *innocent]]
-    records, failed = isolate_rows(
-        rows, lambda row, i: stream.call(lambda actor, r: actor.run_rows.remote(r["text"]), row, actor_index=i), 200
-    )
+    records, failed = isolate_rows(rows, lambda row, i: stream.call(lambda actor, r: actor.run_rows.remote(r["text"]), row, actor_index=i), 200)
     assert failed == 1 and stream.calls_timed_out == 2
     assert records[0]["reason"] == "synthesis hung on this row (timed out; its worker was replaced)"
     assert "call_timeout_s=2" in records[0]["error"]

@@ -45,4 +45,6 @@ def test_flow_speaks_gates_and_the_cli_shows_it(prefect_harness, tmp_path):
     assert out.synthesis.speech.fingerprint in compact and "audio:binary" in compact
     assert "word_timings:list<element:struct<word:string,start:double,end:double>>" in compact
     listed = runner.invoke(app, ["artifacts", "list", "--store", store_config.uri])
-    assert all(name in listed.output for name in ("synthetic_speech", "synthetic_speech_quarantine", "synthetic_speech_gated", "synthetic_speech_gate_quarantine"))
+    assert all(
+        name in listed.output for name in ("synthetic_speech", "synthetic_speech_quarantine", "synthetic_speech_gated", "synthetic_speech_gate_quarantine")
+    )

@@ -47,6 +47,11 @@ def test_a_row_that_kills_its_worker_is_quarantined_and_the_others_kept():
     records, failed = isolate_rows(rows, call_one, text_chars=50)
     assert failed == 1 and [r["id"] for r in records] == ["a", "b", "c"]
     assert records[1] == {
-        "ok": False, "id": "b", "stage": "", "excerpt": "poison", "reason": CRASHED_WORKER_REASON,  # the stage fills in its name
-        "error": "RuntimeError: ActorDiedError: the actor died unexpectedly", "cluster": 1,
+        "ok": False,
+        "id": "b",
+        "stage": "",
+        "excerpt": "poison",
+        "reason": CRASHED_WORKER_REASON,  # the stage fills in its name
+        "error": "RuntimeError: ActorDiedError: the actor died unexpectedly",
+        "cluster": 1,
     }

@@ -12,9 +12,7 @@ from salad_core.tts.voices import DEFAULT_ESPEAK_VOICES, PAPER_VOICES, pick_voic
 
 
 def test_same_inputs_same_voice():
-    assert [pick_voice(f"row-{i}", 7, DEFAULT_ESPEAK_VOICES) for i in range(50)] == [
-        pick_voice(f"row-{i}", 7, DEFAULT_ESPEAK_VOICES) for i in range(50)
-    ]
+    assert [pick_voice(f"row-{i}", 7, DEFAULT_ESPEAK_VOICES) for i in range(50)] == [pick_voice(f"row-{i}", 7, DEFAULT_ESPEAK_VOICES) for i in range(50)]
 
 
 def test_stable_in_another_process():
@@ -27,7 +25,7 @@ def test_stable_in_another_process():
 def test_pinned_value():
     """salad_core.seeded_hash, purpose "voice": a machine-independent assignment. Changing it is a code
     change of the synthesis stage (its code version moves, old speech versions are rebuilt, never mixed)."""
-    assert [pick_voice(f"row-{i}", 0, ["a", "b", "c"]) for i in range(8)] == ['c', 'c', 'a', 'a', 'c', 'c', 'b', 'c']
+    assert [pick_voice(f"row-{i}", 0, ["a", "b", "c"]) for i in range(8)] == ["c", "c", "a", "a", "c", "c", "b", "c"]
 
 
 def test_spread_over_voices():

@@ -1,7 +1,7 @@
 """Small text artifacts for the synthesis and quality-gate tests: real sentences from the bundled corpus.
 
-    rows = short_texts(12)                                   # [{"id", "text", "cluster"}, ...]
-    ref = text_artifact(store, rows)                         # a committed `texts` artifact
+rows = short_texts(12)                                   # [{"id", "text", "cluster"}, ...]
+ref = text_artifact(store, rows)                         # a committed `texts` artifact
 """
 
 from __future__ import annotations

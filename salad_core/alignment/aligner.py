@@ -75,8 +75,7 @@ class CTCWordAligner:
         spans = forced_align(self._log_probs(audio), target, self.blank)
         duration = len(audio_24k) / MIMI_SAMPLE_RATE
         return [
-            {"word": word, "start": min(round(start * self.seconds_per_frame, 6), duration),
-             "end": min(round(end * self.seconds_per_frame, 6), duration)}
+            {"word": word, "start": min(round(start * self.seconds_per_frame, 6), duration), "end": min(round(end * self.seconds_per_frame, 6), duration)}
             for word, (start, end) in zip(words, word_frames(len(words), spans, owner))
         ]
 

@@ -44,8 +44,7 @@ def check_fits(tokens: Sequence[int], frames: int) -> None:
     if needed > frames:
         repeats = needed - len(tokens)
         raise AlignmentError(
-            f"transcript needs at least {needed} frames ({len(tokens)} tokens + {repeats} blanks between repeated tokens) "
-            f"but the audio has {frames}"
+            f"transcript needs at least {needed} frames ({len(tokens)} tokens + {repeats} blanks between repeated tokens) but the audio has {frames}"
         )
 
 

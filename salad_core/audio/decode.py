@@ -42,9 +42,7 @@ _OGG_CUT_SHORT = {
 _PLACEHOLDER_CHUNK_SIZE = 0xFFFFFFFF
 
 
-def decode_audio(
-    data: bytes, target_sr: int | None = MIMI_SAMPLE_RATE, source: str = "<bytes>"
-) -> tuple[np.ndarray, int]:
+def decode_audio(data: bytes, target_sr: int | None = MIMI_SAMPLE_RATE, source: str = "<bytes>") -> tuple[np.ndarray, int]:
     """Decode an in-memory audio file; resample to ``target_sr`` (None keeps the native rate).
 
     Returns ``(audio, sr)`` with ``audio`` a 1-D float32 array in [-1, 1] (for integer PCM).

@@ -40,9 +40,7 @@ class ClusterConfig(BaseModel):
 
     k: int = Field(default=128, ge=2, description="Number of clusters (the paper: K = 128).")
     seed: int = Field(default=0, ge=0, description="Seeds both the fit sample (hash of id) and the k-means initialisation.")
-    fit_fraction: float = Field(
-        default=1.0, gt=0.0, le=1.0, description="Share of documents, chosen by a seeded hash of their id, eligible for the fit."
-    )
+    fit_fraction: float = Field(default=1.0, gt=0.0, le=1.0, description="Share of documents, chosen by a seeded hash of their id, eligible for the fit.")
     fit_max_vectors: int | None = Field(
         default=200_000,
         ge=2,
@@ -58,9 +56,7 @@ class ClusterConfig(BaseModel):
     examples_per_cluster: int = Field(default=3, ge=0, description="Documents nearest to each centroid kept in the stats.")
     top_terms: int = Field(default=10, ge=0, description="Most distinctive terms listed per cluster.")
     snippet_chars: int = Field(default=200, ge=10, description="Characters of each example's text kept in the stats.")
-    max_vocabulary: int = Field(
-        default=20_000, ge=100, description="Terms tracked for top terms; rarer terms are dropped as the stream goes (bounded memory)."
-    )
+    max_vocabulary: int = Field(default=20_000, ge=100, description="Terms tracked for top terms; rarer terms are dropped as the stream goes (bounded memory).")
     term_sample_fraction: float = Field(
         default=1.0,
         gt=0.0,

@@ -25,10 +25,7 @@ def fit_centroids(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
     """Spherical k-means centroids (k, dim), float32 and unit-norm, fitted on the unit-normalised vectors; ValueError when there are fewer vectors than k."""
     vectors = unit(np.asarray(vectors, dtype=np.float32))
     if len(vectors) < config.k:
-        raise ValueError(
-            f"k={config.k} clusters need at least {config.k} fit vectors, got {len(vectors)}: "
-            "lower k, or raise fit_fraction / fit_max_vectors"
-        )
+        raise ValueError(f"k={config.k} clusters need at least {config.k} fit vectors, got {len(vectors)}: lower k, or raise fit_fraction / fit_max_vectors")
     if config.backend == "faiss":
         centres = fit_faiss(vectors, config)
     else:

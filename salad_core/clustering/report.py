@@ -36,9 +36,7 @@ def markdown_summary(stats: pa.Table, terms_shown: int = 6, example_chars: int =
         example = row["examples"][0]["text"] if row["examples"] else ""
         if len(example) > example_chars:
             example = example[: example_chars - 1].rstrip() + "…"
-        lines.append(
-            f"| {row['cluster']} | {row['size']:,} | {row['share']:.2%} | {distance} | {cell(terms)} | {cell(example)} |"
-        )
+        lines.append(f"| {row['cluster']} | {row['size']:,} | {row['share']:.2%} | {distance} | {cell(terms)} | {cell(example)} |")
     return "\n".join(lines) + "\n"
 
 

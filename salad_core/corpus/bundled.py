@@ -65,9 +65,7 @@ def generate_bundled_corpus(n_docs: int = 3000, seed: int = 0, bad_fraction: flo
     return pa.Table.from_batches(batches, schema=FINEWEB_SCHEMA)
 
 
-def iter_bundled_batches(
-    n_docs: int = 3000, seed: int = 0, batch_size: int = 1024, bad_fraction: float = 0.01
-) -> Iterator[pa.RecordBatch]:
+def iter_bundled_batches(n_docs: int = 3000, seed: int = 0, batch_size: int = 1024, bad_fraction: float = 0.01) -> Iterator[pa.RecordBatch]:
     """Streams the corpus without holding it, for writers that go shard by shard."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -166,8 +164,7 @@ def compose_bad_text(rng: random.Random, kind: str) -> str:
         return ""
     if kind == "whitespace":
         return rng.choice(("   ", "\n\n", " \t \n ", "\t"))
-    pieces = [rng.choice(("0123", "42", "9.99", "...", "!!", "--", "#", "***", "(7)", "%", "?!", "2024"))
-              for _ in range(rng.randint(4, 12))]
+    pieces = [rng.choice(("0123", "42", "9.99", "...", "!!", "--", "#", "***", "(7)", "%", "?!", "2024")) for _ in range(rng.randint(4, 12))]
     return " ".join(pieces)
 
 

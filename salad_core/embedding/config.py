@@ -34,18 +34,10 @@ class EmbedConfig(BaseModel):
             f"or a Hugging Face id such as '{PAPER_MODEL}' already in the local HF cache (never downloaded)."
         ),
     )
-    revision: str | None = Field(
-        default=None, description="Hugging Face revision (commit or branch) to take from the cache; None: 'main'."
-    )
-    hf_cache_dir: str | None = Field(
-        default=None, description="Hugging Face hub cache folder; None: the default (HF_HUB_CACHE / HF_HOME)."
-    )
-    device: Literal["auto", "cpu", "cuda"] = Field(
-        default="auto", description="'auto' takes the GPU when one is visible, else the CPU."
-    )
-    gpu_dtype: Literal["float32", "float16", "bfloat16"] = Field(
-        default="float16", description="Weights dtype on GPU; the CPU always runs float32."
-    )
+    revision: str | None = Field(default=None, description="Hugging Face revision (commit or branch) to take from the cache; None: 'main'.")
+    hf_cache_dir: str | None = Field(default=None, description="Hugging Face hub cache folder; None: the default (HF_HUB_CACHE / HF_HOME).")
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="'auto' takes the GPU when one is visible, else the CPU.")
+    gpu_dtype: Literal["float32", "float16", "bfloat16"] = Field(default="float16", description="Weights dtype on GPU; the CPU always runs float32.")
     batch_size: int = Field(default=32, ge=1, description="Sequences (documents or windows) per forward pass.")
     max_tokens: int | None = Field(
         default=None,
@@ -59,9 +51,7 @@ class EmbedConfig(BaseModel):
             "max_tokens windows, embed each, average them weighted by tokens (CRISP embeds 1,024-token windows)."
         ),
     )
-    document_prefix: str = Field(
-        default="", description="Text put before every document (bge-large-en-v1.5 uses none for documents)."
-    )
+    document_prefix: str = Field(default="", description="Text put before every document (bge-large-en-v1.5 uses none for documents).")
     query_prefix: str = Field(
         default="",
         description="Text put before every query in embed_queries (bge: 'Represent this sentence for searching relevant passages: ').",

@@ -108,7 +108,7 @@ class Embedder:
 
 
 def pick_device(device: str) -> str:
-    """"auto" resolves to cuda when torch sees a GPU else cpu; RuntimeError when cuda is asked for explicitly but unavailable,
+    """ "auto" resolves to cuda when torch sees a GPU else cpu; RuntimeError when cuda is asked for explicitly but unavailable,
     rather than silently using the CPU."""
     import torch
 

@@ -76,8 +76,13 @@ def bundled_items(n_items: int = 280, n_options: int = 4, seed: int = 0) -> list
         rng.shuffle(options)
         items.append(
             McItem(
-                id=f"{BENCHMARK}-{seed}-{k:05d}", benchmark=BENCHMARK, context=context, question="",
-                options=tuple(options), answer=options.index(truth), topic=topic,
+                id=f"{BENCHMARK}-{seed}-{k:05d}",
+                benchmark=BENCHMARK,
+                context=context,
+                question="",
+                options=tuple(options),
+                answer=options.index(truth),
+                topic=topic,
             )
         )
     return items

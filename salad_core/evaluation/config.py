@@ -21,13 +21,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-BenchmarkName = Literal[
-    "arc_challenge", "openbookqa", "hellaswag", "piqa", "storycloze", "mmsu", "voicebench_openbookqa", "bundled_mc"
-]
+BenchmarkName = Literal["arc_challenge", "openbookqa", "hellaswag", "piqa", "storycloze", "mmsu", "voicebench_openbookqa", "bundled_mc"]
 # The published file layouts each loader understands ("auto": told apart by the first row's keys).
 SourceFormat = Literal[
-    "auto", "arc_hf", "arc_original", "hellaswag", "piqa_hf", "piqa_original", "storycloze_hf", "storycloze_csv",
-    "voicebench", "bundled",
+    "auto",
+    "arc_hf",
+    "arc_original",
+    "hellaswag",
+    "piqa_hf",
+    "piqa_original",
+    "storycloze_hf",
+    "storycloze_csv",
+    "voicebench",
+    "bundled",
 ]
 FILE_BENCHMARKS = {"arc_challenge", "openbookqa", "hellaswag", "piqa", "storycloze", "mmsu", "voicebench_openbookqa"}
 
@@ -40,12 +46,8 @@ class BenchmarkConfig(BaseModel):
     name: BenchmarkName = Field(description="Which benchmark; fixes the prompt template (lm-evaluation-harness's).")
     paths: list[str] = Field(default_factory=list, description="Files or globs: .jsonl/.json/.parquet/.csv, local or s3://.")
     format: SourceFormat = Field(default="auto", description="File layout; 'auto' detects it from the columns.")
-    labels_path: str | None = Field(
-        default=None, description="PIQA original release only: the labels .lst file aligned line by line with paths."
-    )
-    topic: str | None = Field(
-        default=None, description="Topic given to every item (e.g. a VoiceBench mmsu split); None: from the file name or row."
-    )
+    labels_path: str | None = Field(default=None, description="PIQA original release only: the labels .lst file aligned line by line with paths.")
+    topic: str | None = Field(default=None, description="Topic given to every item (e.g. a VoiceBench mmsu split); None: from the file name or row.")
     limit: int | None = Field(default=None, ge=1, description="Keep at most this many valid items (first in file order).")
     n_items: int = Field(default=280, ge=14, description="bundled_mc only: items, spread evenly over the 14 topics.")
     n_options: int = Field(default=4, ge=2, le=8, description="bundled_mc only: options per item.")
@@ -77,8 +79,7 @@ class EvalConfig(BaseModel):
     batch_size: int = Field(default=16, ge=1, description="Option sequences per forward pass.")
     speech_markers: bool | None = Field(
         default=None,
-        description="Wrap the spoken question in <|speech_start|>/<|speech_end|>; None: as the checkpoint was trained "
-        "(its use_speech_markers).",
+        description="Wrap the spoken question in <|speech_start|>/<|speech_end|>; None: as the checkpoint was trained (its use_speech_markers).",
     )
     views: list[Literal["teacher_text", "student_text", "student_speech"]] = Field(
         default_factory=lambda: ["teacher_text", "student_text", "student_speech"], description="Which views to score."

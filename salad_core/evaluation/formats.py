@@ -50,8 +50,12 @@ def parse_arc_hf(record: dict, benchmark: str, index: int) -> McItem:
     if len(labels) != len(texts):
         raise RowError(f"{len(texts)} choice texts but {len(labels)} labels")
     return McItem(
-        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=question,
-        options=tuple(texts), answer=_answer_index(labels, record.get("answerKey"), benchmark),
+        id=str(record.get("id") or f"{benchmark}-{index}"),
+        benchmark=benchmark,
+        context="",
+        question=question,
+        options=tuple(texts),
+        answer=_answer_index(labels, record.get("answerKey"), benchmark),
     )
 
 
@@ -67,7 +71,10 @@ def parse_arc_original(record: dict, benchmark: str, index: int) -> McItem:
     if not all(isinstance(c, dict) and "text" in c and "label" in c for c in choices):
         raise RowError("a choice lacks text or label")
     return McItem(
-        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=stem,
+        id=str(record.get("id") or f"{benchmark}-{index}"),
+        benchmark=benchmark,
+        context="",
+        question=stem,
         options=tuple(str(c["text"]) for c in choices),
         answer=_answer_index([c["label"] for c in choices], record.get("answerKey"), benchmark),
     )
@@ -98,9 +105,13 @@ def parse_hellaswag(record: dict, benchmark: str, index: int) -> McItem:
     ind = record.get("ind")
     split = record.get("split") or "val"
     return McItem(
-        id=f"hellaswag-{split}-{ind}" if ind is not None else f"hellaswag-{index}", benchmark=benchmark,
-        context=hellaswag_preprocess(activity + ": " + ctx), question="",
-        options=tuple(hellaswag_preprocess(str(e)) for e in endings), answer=answer, topic=activity or None,
+        id=f"hellaswag-{split}-{ind}" if ind is not None else f"hellaswag-{index}",
+        benchmark=benchmark,
+        context=hellaswag_preprocess(activity + ": " + ctx),
+        question="",
+        options=tuple(hellaswag_preprocess(str(e)) for e in endings),
+        answer=answer,
+        topic=activity or None,
     )
 
 
@@ -114,8 +125,12 @@ def parse_piqa(record: dict, benchmark: str, index: int) -> McItem:
     except ValueError as exc:
         raise RowError(f"label {label!r} is not an integer") from exc
     return McItem(
-        id=str(record.get("id") or f"piqa-{index}"), benchmark=benchmark, context="", question=_text(record, "goal"),
-        options=(_text(record, "sol1"), _text(record, "sol2")), answer=answer,
+        id=str(record.get("id") or f"piqa-{index}"),
+        benchmark=benchmark,
+        context="",
+        question=_text(record, "goal"),
+        options=(_text(record, "sol1"), _text(record, "sol2")),
+        answer=answer,
     )
 
 
@@ -128,25 +143,38 @@ def _storycloze(record: dict, benchmark: str, index: int, id_key: str, sentences
     except ValueError as exc:
         raise RowError(f"{answer_key} {answer!r} is not 1 or 2") from exc
     return McItem(
-        id=str(record.get(id_key) or f"storycloze-{index}"), benchmark=benchmark,
-        context=" ".join(_text(record, k) for k in sentences), question="",
-        options=tuple(_text(record, k) for k in quiz), answer=answer_index,
+        id=str(record.get(id_key) or f"storycloze-{index}"),
+        benchmark=benchmark,
+        context=" ".join(_text(record, k) for k in sentences),
+        question="",
+        options=tuple(_text(record, k) for k in quiz),
+        answer=answer_index,
     )
 
 
 def parse_storycloze_hf(record: dict, benchmark: str, index: int) -> McItem:
     """A StoryCloze row in the Hugging Face column layout as an item; RowError when the 1-based right-ending answer is missing or not a number."""
     return _storycloze(
-        record, benchmark, index, "story_id", [f"input_sentence_{i}" for i in range(1, 5)],
-        ["sentence_quiz1", "sentence_quiz2"], "answer_right_ending",
+        record,
+        benchmark,
+        index,
+        "story_id",
+        [f"input_sentence_{i}" for i in range(1, 5)],
+        ["sentence_quiz1", "sentence_quiz2"],
+        "answer_right_ending",
     )
 
 
 def parse_storycloze_csv(record: dict, benchmark: str, index: int) -> McItem:
     """A StoryCloze row in the original CSV release's column layout as an item; RowError when AnswerRightEnding is missing or not a number."""
     return _storycloze(
-        record, benchmark, index, "InputStoryid", [f"InputSentence{i}" for i in range(1, 5)],
-        ["RandomFifthSentenceQuiz1", "RandomFifthSentenceQuiz2"], "AnswerRightEnding",
+        record,
+        benchmark,
+        index,
+        "InputStoryid",
+        [f"InputSentence{i}" for i in range(1, 5)],
+        ["RandomFifthSentenceQuiz1", "RandomFifthSentenceQuiz2"],
+        "AnswerRightEnding",
     )
 
 

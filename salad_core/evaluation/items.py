@@ -70,8 +70,9 @@ class Rejected:
         preview = None
         if self.row is not None:
             preview = json.dumps(self.row, default=lambda v: f"<{type(v).__name__}>", ensure_ascii=False)[:_ROW_PREVIEW_CHARS]
-        return quarantine_row(self.id, f"eval_items_{self.benchmark}", self.reason, excerpt_of=preview, benchmark=self.benchmark,
-                              source=self.source, row=preview)
+        return quarantine_row(
+            self.id, f"eval_items_{self.benchmark}", self.reason, excerpt_of=preview, benchmark=self.benchmark, source=self.source, row=preview
+        )
 
 
 def check_item(item: McItem) -> str | None:
@@ -116,8 +117,14 @@ def table_to_items(table: pa.Table) -> list[McItem]:
         raise ValueError(f"not an items table: missing columns {missing}")
     return [
         McItem(
-            id=r["id"], benchmark=r["benchmark"], context=r["context"] or "", question=r["question"] or "",
-            options=tuple(r["options"]), answer=int(r["answer"]), audio=r["audio"], topic=r["topic"],
+            id=r["id"],
+            benchmark=r["benchmark"],
+            context=r["context"] or "",
+            question=r["question"] or "",
+            options=tuple(r["options"]),
+            answer=int(r["answer"]),
+            audio=r["audio"],
+            topic=r["topic"],
         )
         for r in table.select(ITEM_SCHEMA.names).to_pylist()
     ]

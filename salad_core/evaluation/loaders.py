@@ -31,8 +31,18 @@ from salad_core.evaluation.sources import (
 
 # VoiceBench mmsu's splits are the MMLU-Pro domains; its files are named after them.
 MMSU_DOMAINS = (
-    "biology", "business", "chemistry", "economics", "engineering", "health", "history", "law", "other",
-    "philosophy", "physics", "psychology",
+    "biology",
+    "business",
+    "chemistry",
+    "economics",
+    "engineering",
+    "health",
+    "history",
+    "law",
+    "other",
+    "philosophy",
+    "physics",
+    "psychology",
 )
 
 

@@ -122,9 +122,7 @@ def _score_batch(model: nn.Module, batch: list[Request], pad_id: int) -> list[Op
     return [OptionScore(float(s), int(m) == 0) for s, m in zip(sums.cpu(), misses.cpu())]
 
 
-def loglikelihoods(
-    model: nn.Module, requests: list[Request], batch_size: int = 16, max_positions: int = 2048, pad_id: int = 0
-) -> list[OptionScore]:
+def loglikelihoods(model: nn.Module, requests: list[Request], batch_size: int = 16, max_positions: int = 2048, pad_id: int = 0) -> list[OptionScore]:
     """One score per request, in request order: summed continuation log-probability and whether it is greedy; ValueError for an empty continuation."""
     for i, r in enumerate(requests):
         if not r.continuation:

@@ -78,7 +78,9 @@ def summarize(rows: Iterable[dict], metric: str = "acc_norm", by_topic: bool = T
     for (checkpoint, benchmark, topic), views in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
         out.append(
             AccuracyRow(
-                checkpoint, benchmark, topic,
+                checkpoint,
+                benchmark,
+                topic,
                 n_items={v: len(views.get(v, [])) for v in VIEWS},
                 accuracy={v: accuracy(views.get(v, [])) for v in VIEWS},
             )

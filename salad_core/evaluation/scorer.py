@@ -86,9 +86,7 @@ class _TextPrompts:
 
     def requests(self, shots: list[McItem]) -> list[Request]:
         context = fewshot_prefix(shots) + query_text(self.item)
-        return [
-            Request(*encode_pair(self.tokenizer, context, continuation(self.item, k))) for k in range(len(self.item.options))
-        ]
+        return [Request(*encode_pair(self.tokenizer, context, continuation(self.item, k))) for k in range(len(self.item.options))]
 
 
 class _SpeechPrompts:
@@ -107,9 +105,7 @@ class _SpeechPrompts:
         return [Request(prefix, cont, self.frames, self.suffix) for cont in self.conts]
 
 
-def build_requests(
-    tokenizer, item: McItem, pool: Sequence[McItem], config: EvalConfig, frames: torch.Tensor | None = None
-) -> tuple[list[Request], int]:
+def build_requests(tokenizer, item: McItem, pool: Sequence[McItem], config: EvalConfig, frames: torch.Tensor | None = None) -> tuple[list[Request], int]:
     """(one request per option, number of shots used): shots packed so the longest option fits."""
     if frames is None:
         prompts = _TextPrompts(tokenizer, item)
@@ -149,9 +145,14 @@ def score_items(
     for item, n_shots, start, n, positions in spans:
         scored.append(
             ItemScore(
-                id=item.id, benchmark=item.benchmark, topic=item.topic, answer=item.answer,
+                id=item.id,
+                benchmark=item.benchmark,
+                topic=item.topic,
+                answer=item.answer,
                 logprobs=tuple(s.logprob for s in option_scores[start : start + n]),
-                n_chars=tuple(max(1, len(o)) for o in item.options), n_shots=n_shots, n_positions=positions,
+                n_chars=tuple(max(1, len(o)) for o in item.options),
+                n_shots=n_shots,
+                n_positions=positions,
             )
         )
     return scored

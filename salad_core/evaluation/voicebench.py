@@ -58,6 +58,11 @@ def parse_voicebench(record: dict, benchmark: str, index: int) -> McItem:
             raise RowError(f"undecodable audio: {exc}") from exc
         flac = encode_flac(samples, sr)
     return McItem(
-        id=str(record.get("id") or f"{benchmark}-{index}"), benchmark=benchmark, context="", question=question,
-        options=tuple(text for _, text in options), answer=letters.index(ref), audio=flac,
+        id=str(record.get("id") or f"{benchmark}-{index}"),
+        benchmark=benchmark,
+        context="",
+        question=question,
+        options=tuple(text for _, text in options),
+        answer=letters.index(ref),
+        audio=flac,
     )

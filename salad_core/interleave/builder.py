@@ -54,9 +54,7 @@ class InterleaveConfig(BaseModel):
         return self
 
 
-def speech_frame_span(
-    utt: AlignedUtterance, word_start: int, word_end: int, frame_rate: float
-) -> tuple[int, int]:
+def speech_frame_span(utt: AlignedUtterance, word_start: int, word_end: int, frame_rate: float) -> tuple[int, int]:
     """Frames [start, end) of words [word_start, word_end), cut at the middle of surrounding pauses."""
     last = len(utt.words) - 1
     if word_start == 0:
@@ -103,24 +101,18 @@ def interleave_utterance(
         lo, hi = config.text_words if is_text else config.speech_words
         end = min(w + rng.randint(lo, hi), n_words)
         # shorten the run until it fits the context, for the student and for the teacher
-        while end > w and (
-            n_pos + student_cost(w, end, is_text) > cap or n_teacher + n_tokens(w, end) > cap
-        ):
+        while end > w and (n_pos + student_cost(w, end, is_text) > cap or n_teacher + n_tokens(w, end) > cap):
             end -= 1
         if end == w:
             break
         if is_text:
             tokens = [t for word in word_tokens[w:end] for t in word]
-            segments.append(
-                TextSegment(token_ids=tokens, teacher_start=n_teacher, word_start=w, word_end=end)
-            )
+            segments.append(TextSegment(token_ids=tokens, teacher_start=n_teacher, word_start=w, word_end=end))
         else:
             start_frame, end_frame = speech_frame_span(utt, w, end, config.frame_rate)
             if config.speech_start_id is not None:
                 segments.append(MarkerSegment(token_id=config.speech_start_id))
-            segments.append(
-                SpeechSegment(start_frame=start_frame, end_frame=end_frame, word_start=w, word_end=end)
-            )
+            segments.append(SpeechSegment(start_frame=start_frame, end_frame=end_frame, word_start=w, word_end=end))
             if config.speech_end_id is not None:
                 segments.append(MarkerSegment(token_id=config.speech_end_id))
         n_pos += student_cost(w, end, is_text)

@@ -30,18 +30,13 @@ def teacher_index_per_position(segments: Sequence[Segment]) -> list[int | None]:
     return out
 
 
-def position_map(
-    segments: Sequence[Segment], teacher_ids: Sequence[int]
-) -> tuple[list[int], list[int], list[int]]:
+def position_map(segments: Sequence[Segment], teacher_ids: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
     """(student_positions, teacher_positions, target_ids) for every text-next student position."""
     for seg in segments:
         if isinstance(seg, TextSegment):
             expected = list(teacher_ids[seg.teacher_start : seg.teacher_start + seg.length])
             if list(seg.token_ids) != expected:
-                raise ValueError(
-                    f"text segment tokens {seg.token_ids} differ from teacher tokens {expected} "
-                    f"at teacher index {seg.teacher_start}"
-                )
+                raise ValueError(f"text segment tokens {seg.token_ids} differ from teacher tokens {expected} at teacher index {seg.teacher_start}")
     index = teacher_index_per_position(segments)
     student, teacher, targets = [], [], []
     for i in range(len(index) - 1):

@@ -57,9 +57,7 @@ def calibration_clips(audios: Sequence[np.ndarray], config: CodebookFitConfig) -
 
 
 @torch.no_grad()
-def fit_codebooks(
-    quantizer: SplitResidualVectorQuantizer, latents: torch.Tensor, config: CodebookFitConfig, seed: int
-) -> None:
+def fit_codebooks(quantizer: SplitResidualVectorQuantizer, latents: torch.Tensor, config: CodebookFitConfig, seed: int) -> None:
     """Fit every RVQ level of ``quantizer`` in place from encoder ``latents`` (N, 512).
 
     Runs on CPU whatever the quantizer's device: the seeded generator is a CPU one, and the same
@@ -74,9 +72,7 @@ def fit_codebooks(
     quantizer.to(device)
 
 
-def _fit_residual_levels(
-    rvq: ResidualVectorQuantizer, frames: torch.Tensor, config: CodebookFitConfig, generator: torch.Generator
-) -> None:
+def _fit_residual_levels(rvq: ResidualVectorQuantizer, frames: torch.Tensor, config: CodebookFitConfig, generator: torch.Generator) -> None:
     residual = rvq.input_proj(frames.T[None])[0].T  # 1x1 conv over time == per-frame linear map
     for layer in rvq.vq.layers:
         codebook = _fit_one_codebook(residual, layer.codebook_size, config, generator)
@@ -85,9 +81,7 @@ def _fit_residual_levels(
         residual = residual - layer.decode(codes)[0].T
 
 
-def _fit_one_codebook(
-    residual: torch.Tensor, size: int, config: CodebookFitConfig, generator: torch.Generator
-) -> torch.Tensor:
+def _fit_one_codebook(residual: torch.Tensor, size: int, config: CodebookFitConfig, generator: torch.Generator) -> torch.Tensor:
     points = torch.unique(residual, dim=0)
     n_fitted = min(size, max(1, len(points) // config.points_per_code))
     centroids = kmeans(points, n_fitted, config.kmeans_iters, generator)

@@ -155,6 +155,7 @@ class MimiTokenizer:
 
     def latents_batch(self, audios: Sequence[np.ndarray], quantize: bool = False) -> list[np.ndarray]:
         """Clips -> per clip (frames, 512) float32 latents, before (default) or after quantization."""
+
         def forward(x: torch.Tensor) -> torch.Tensor:
             latents = self._unquantized_latents(x)
             return self.model.decode_latent(self.model.quantizer.encode(latents)) if quantize else latents
@@ -178,9 +179,7 @@ class MimiTokenizer:
         """A standalone module (the quantizer only) for the SALAD model to turn codes into latents."""
         return CodesToLatents(self.model.quantizer)
 
-    def _run_batched(
-        self, audios: Sequence[np.ndarray], forward: Callable[[torch.Tensor], torch.Tensor]
-    ) -> list[torch.Tensor]:
+    def _run_batched(self, audios: Sequence[np.ndarray], forward: Callable[[torch.Tensor], torch.Tensor]) -> list[torch.Tensor]:
         """Apply ``forward`` ((B, 1, L) -> (B, C, T)) in length-sorted padded batches; (C, frames) per clip."""
         lengths = [len(a) for a in audios]
         for i, audio in enumerate(audios):

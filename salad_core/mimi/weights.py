@@ -92,15 +92,9 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
 CODEBOOK_MARKER = "._codebook."  # the tensors fit_codebooks changes (all 32 levels, used or not)
 
 
-def save_weights(
-    model: torch.nn.Module, path: str | os.PathLike, metadata: dict[str, str], only_codebooks: bool = False
-) -> None:
+def save_weights(model: torch.nn.Module, path: str | os.PathLike, metadata: dict[str, str], only_codebooks: bool = False) -> None:
     """Write the state dict (or only its codebook tensors) as safetensors, with string metadata in its header."""
-    state = {
-        name: tensor.detach().cpu().contiguous()
-        for name, tensor in model.state_dict().items()
-        if not only_codebooks or CODEBOOK_MARKER in name
-    }
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items() if not only_codebooks or CODEBOOK_MARKER in name}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
 

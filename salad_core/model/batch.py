@@ -96,10 +96,7 @@ def collate_samples(
                 if frames[b] is None:
                     raise ValueError(f"sample {sample.sample_id} has speech but no frames were given")
                 if seg.end_frame > frames[b].shape[0]:
-                    raise ValueError(
-                        f"sample {sample.sample_id}: span ends at frame {seg.end_frame}, "
-                        f"utterance has {frames[b].shape[0]}"
-                    )
+                    raise ValueError(f"sample {sample.sample_id}: span ends at frame {seg.end_frame}, utterance has {frames[b].shape[0]}")
                 spans.append(frames[b][seg.start_frame : seg.end_frame])
                 ids += [pad_id] * seg.length
                 is_speech += [True] * seg.length

@@ -45,9 +45,7 @@ def _summarise(kl: torch.Tensor, batch: DistillBatch) -> KLSummary:
 
 
 def _kl(reference_hidden, reference_head, model_hidden, model_head, targets, chunk_size) -> torch.Tensor:
-    kl, _ = chunked_position_losses(
-        model_hidden, model_head, reference_hidden, reference_head, targets, 1.0, chunk_size, False
-    )
+    kl, _ = chunked_position_losses(model_hidden, model_head, reference_hidden, reference_head, targets, 1.0, chunk_size, False)
     return kl
 
 

@@ -47,5 +47,4 @@ def quarantine_row(
     id: Any, stage: str, reason: str, error: str | None = None, excerpt_of: Any = None, chars: int = EXCERPT_CHARS, **extra: Any
 ) -> dict[str, Any]:
     """One quarantined row: the core record (the excerpt cut from `excerpt_of`) plus the stage's columns."""
-    return {"id": None if id is None else str(id), "stage": stage, "reason": reason, "error": error,
-            "excerpt": excerpt(excerpt_of, chars), **extra}
+    return {"id": None if id is None else str(id), "stage": stage, "reason": reason, "error": error, "excerpt": excerpt(excerpt_of, chars), **extra}

@@ -35,9 +35,7 @@ class ProbeConfig(BaseModel):
     n_per_cluster: int = Field(default=32, ge=1, description="Probe texts per cluster (choice: 32); fewer when a cluster is smaller.")
     seed: int = Field(default=0, ge=0, description="Seeds the hash of id that orders each cluster's documents.")
     max_words: int = Field(default=60, ge=1, description="Whole sentences are kept up to this many words (about 20 s of speech).")
-    min_words: int = Field(
-        default=8, ge=1, description="A cut shorter than this has too few text-next positions to score: the next document is taken."
-    )
+    min_words: int = Field(default=8, ge=1, description="A cut shorter than this has too few text-next positions to score: the next document is taken.")
 
 
 class Budget(BaseModel):
@@ -59,9 +57,7 @@ class SelectionConfig(BaseModel):
     words_per_second: float | None = Field(
         default=None, gt=0, description="Speaking rate for the hours budget; None: sum of words / sum of duration_s of the probe speech."
     )
-    tokens_per_word: float = Field(
-        default=1.3, gt=0, description="Tokens budget when the corpus has no token_count column: words × this."
-    )
+    tokens_per_word: float = Field(default=1.3, gt=0, description="Tokens budget when the corpus has no token_count column: words × this.")
     max_words: int | None = Field(
         default=400, ge=1, description="Selected texts are cut to whole sentences up to this many words (the TTS refuses long texts); None: whole documents."
     )
@@ -111,8 +107,7 @@ class RegenerationConfig(BaseModel):
     )
     baseline: str | None = Field(
         default=None,
-        description="The selection version (selection@<fingerprint>) whose rows the other clusters keep; "
-        "None: the newest selection made by another draw.",
+        description="The selection version (selection@<fingerprint>) whose rows the other clusters keep; None: the newest selection made by another draw.",
     )
 
     @property

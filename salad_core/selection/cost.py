@@ -40,16 +40,46 @@ class Throughput(BaseModel):
 
 # README.md, Benchmarks (2-core development machine, Python 3.11, torch 2.13 CPU)
 MEASURED_CPU: dict[str, Throughput] = {
-    "embed": Throughput(stage="embed", unit="docs", per_second=13.6, device="CPU, 2 cores", measured=True,
-                        source="bench_embed_cluster.py: all-MiniLM-L6-v2, 600 docs, 13.6 docs/s"),
-    "tts": Throughput(stage="tts", unit="audio-s", per_second=1 / 0.45, device="CPU, 2 cores", measured=True,
-                      source="bench_tts.py --kokoro-random: Kokoro-82M architecture, real-time factor 0.45 (2 threads)"),
-    "tts_espeak": Throughput(stage="tts_espeak", unit="audio-s", per_second=1430.0, device="CPU, 2 cores", measured=True,
-                             source="bench_tts.py: espeak-ng, Ray pool of 2 actors, 1,430 audio-s per wall-s"),
-    "tokenize": Throughput(stage="tokenize", unit="audio-s", per_second=29.2, device="CPU, 2 cores", measured=True,
-                           source="bench_mimi.py: Mimi encoder, 2 threads, 6 s clips, 29.2 audio-s/s"),
-    "train": Throughput(stage="train", unit="tokens", per_second=2000.0, device="CPU, 2 cores", measured=True,
-                        source="field notes: tiny Qwen2 (8k vocabulary) trains at 2k-10k tokens/s; low end taken"),
+    "embed": Throughput(
+        stage="embed",
+        unit="docs",
+        per_second=13.6,
+        device="CPU, 2 cores",
+        measured=True,
+        source="bench_embed_cluster.py: all-MiniLM-L6-v2, 600 docs, 13.6 docs/s",
+    ),
+    "tts": Throughput(
+        stage="tts",
+        unit="audio-s",
+        per_second=1 / 0.45,
+        device="CPU, 2 cores",
+        measured=True,
+        source="bench_tts.py --kokoro-random: Kokoro-82M architecture, real-time factor 0.45 (2 threads)",
+    ),
+    "tts_espeak": Throughput(
+        stage="tts_espeak",
+        unit="audio-s",
+        per_second=1430.0,
+        device="CPU, 2 cores",
+        measured=True,
+        source="bench_tts.py: espeak-ng, Ray pool of 2 actors, 1,430 audio-s per wall-s",
+    ),
+    "tokenize": Throughput(
+        stage="tokenize",
+        unit="audio-s",
+        per_second=29.2,
+        device="CPU, 2 cores",
+        measured=True,
+        source="bench_mimi.py: Mimi encoder, 2 threads, 6 s clips, 29.2 audio-s/s",
+    ),
+    "train": Throughput(
+        stage="train",
+        unit="tokens",
+        per_second=2000.0,
+        device="CPU, 2 cores",
+        measured=True,
+        source="field notes: tiny Qwen2 (8k vocabulary) trains at 2k-10k tokens/s; low end taken",
+    ),
 }
 
 
@@ -113,14 +143,31 @@ def estimate_cost(workload: Workload, throughputs: dict[str, Throughput], device
     speech_s = (workload.natural_speech_hours + workload.synthetic_speech_hours) * SECONDS_PER_HOUR
     synthetic_s = workload.synthetic_speech_hours * SECONDS_PER_HOUR
     stages = [
-        StageCost(stage="embed", amount=workload.docs_to_embed, unit="docs", throughput=throughputs["embed"], devices=devices["embed"],
-                  storage_bytes=workload.docs_to_embed * workload.embedding_dim * 4.0),
-        StageCost(stage="tts", amount=synthetic_s, unit="audio-s", throughput=throughputs["tts"], devices=devices["tts"],
-                  storage_bytes=synthetic_s * workload.flac_bytes_per_second),
-        StageCost(stage="tokenize", amount=speech_s, unit="audio-s", throughput=throughputs["tokenize"], devices=devices["tokenize"],
-                  storage_bytes=speech_s * MIMI_FRAME_RATE * MIMI_CODEBOOKS * 2.0),
-        StageCost(stage="train", amount=workload.train_tokens, unit="tokens", throughput=throughputs["train"], devices=devices["train"],
-                  storage_bytes=0.0),
+        StageCost(
+            stage="embed",
+            amount=workload.docs_to_embed,
+            unit="docs",
+            throughput=throughputs["embed"],
+            devices=devices["embed"],
+            storage_bytes=workload.docs_to_embed * workload.embedding_dim * 4.0,
+        ),
+        StageCost(
+            stage="tts",
+            amount=synthetic_s,
+            unit="audio-s",
+            throughput=throughputs["tts"],
+            devices=devices["tts"],
+            storage_bytes=synthetic_s * workload.flac_bytes_per_second,
+        ),
+        StageCost(
+            stage="tokenize",
+            amount=speech_s,
+            unit="audio-s",
+            throughput=throughputs["tokenize"],
+            devices=devices["tokenize"],
+            storage_bytes=speech_s * MIMI_FRAME_RATE * MIMI_CODEBOOKS * 2.0,
+        ),
+        StageCost(stage="train", amount=workload.train_tokens, unit="tokens", throughput=throughputs["train"], devices=devices["train"], storage_bytes=0.0),
     ]
     return CostEstimate(stages=stages)
 
@@ -203,16 +250,32 @@ def paper_scale_3b(gpus: int = 64, cpu_machines: int = 64) -> CostEstimate:
     """The 3b preset at paper scale: 141.6k h natural speech, FineWeb-Edu 10BT, 24B + 1.9B tokens."""
     embed_cpu = MEASURED_CPU["embed"]
     throughputs = {
-        "embed": Throughput(stage="embed", unit="docs", per_second=embed_cpu.per_second / BGE_LARGE_OVER_MINILM, device="CPU, 2 cores",
-                            measured=False, source=f"MiniLM's measured 13.6 docs/s ÷ {BGE_LARGE_OVER_MINILM:.1f} (bge-large / MiniLM parameters)"),
+        "embed": Throughput(
+            stage="embed",
+            unit="docs",
+            per_second=embed_cpu.per_second / BGE_LARGE_OVER_MINILM,
+            device="CPU, 2 cores",
+            measured=False,
+            source=f"MiniLM's measured 13.6 docs/s ÷ {BGE_LARGE_OVER_MINILM:.1f} (bge-large / MiniLM parameters)",
+        ),
         "tts": MEASURED_CPU["tts"],
         "tokenize": MEASURED_CPU["tokenize"],
-        "train": Throughput(stage="train", unit="tokens", per_second=flops_training_throughput(QWEN25_3B_PARAMS, ADAPTER_PARAMS, H100_BF16_PEAK, ASSUMED_UTILISATION),
-                            device="GPU (H100)", measured=False,
-                            source="8·N FLOPs per token (student 6·N incl. adapter, teacher 2·N) at 40% of 989 TFLOP/s bf16"),
+        "train": Throughput(
+            stage="train",
+            unit="tokens",
+            per_second=flops_training_throughput(QWEN25_3B_PARAMS, ADAPTER_PARAMS, H100_BF16_PEAK, ASSUMED_UTILISATION),
+            device="GPU (H100)",
+            measured=False,
+            source="8·N FLOPs per token (student 6·N incl. adapter, teacher 2·N) at 40% of 989 TFLOP/s bf16",
+        ),
     }
-    workload = Workload(docs_to_embed=FINEWEB_10BT_DOCS, natural_speech_hours=141_600.0, synthetic_speech_hours=1_416.0 + 128 * 32 * 20 / 3600,
-                        train_tokens=24e9 + 1.9e9, embedding_dim=1024)
+    workload = Workload(
+        docs_to_embed=FINEWEB_10BT_DOCS,
+        natural_speech_hours=141_600.0,
+        synthetic_speech_hours=1_416.0 + 128 * 32 * 20 / 3600,
+        train_tokens=24e9 + 1.9e9,
+        embedding_dim=1024,
+    )
     estimate = estimate_cost(workload, throughputs, {"embed": cpu_machines, "tts": cpu_machines, "tokenize": cpu_machines, "train": gpus})
     estimate.assumptions = [
         "No GPU was lent to this project, so every speech and embedding figure is a CPU figure measured here (2-core machine); "
@@ -298,31 +361,74 @@ def device_throughputs(kind: DeviceKind) -> dict[str, Throughput]:
         ratio = BGE_LARGE_OVER_MINILM * BGE_TOKENS_PER_DOC / MINILM_TOKENS_PER_DOC
         src_flops = f"{flops / 1e9:.0f} GFLOP/s: bench_train.py's measured 1,193 positions/s of the tiny model on 1 thread, x 2 cores"
         return {
-            "embed": t(stage="embed", unit="docs", per_second=MEASURED_CPU["embed"].per_second / ratio, device=cpu, measured=False,
-                       source=f"MiniLM's measured 13.6 docs/s ÷ {ratio:.0f} (bge-large/MiniLM parameters x {BGE_TOKENS_PER_DOC}/{MINILM_TOKENS_PER_DOC} tokens per doc)"),
+            "embed": t(
+                stage="embed",
+                unit="docs",
+                per_second=MEASURED_CPU["embed"].per_second / ratio,
+                device=cpu,
+                measured=False,
+                source=f"MiniLM's measured 13.6 docs/s ÷ {ratio:.0f} (bge-large/MiniLM parameters x {BGE_TOKENS_PER_DOC}/{MINILM_TOKENS_PER_DOC} tokens per doc)",
+            ),
             "tts": MEASURED_CPU["tts"],
             "tokenize": MEASURED_CPU["tokenize"],
-            "score": t(stage="score", unit="positions", per_second=_forward_per_s(QWEN25_3B_PARAMS, flops, 2), device=cpu, measured=False,
-                       source=f"2 forward passes of 3.09B params (2·N FLOPs each) at {src_flops}"),
-            "train": t(stage="train", unit="tokens", per_second=flops / train_flops_per_token, device=cpu, measured=False,
-                       source=f"8·N FLOPs per token at {src_flops}"),
+            "score": t(
+                stage="score",
+                unit="positions",
+                per_second=_forward_per_s(QWEN25_3B_PARAMS, flops, 2),
+                device=cpu,
+                measured=False,
+                source=f"2 forward passes of 3.09B params (2·N FLOPs each) at {src_flops}",
+            ),
+            "train": t(
+                stage="train", unit="tokens", per_second=flops / train_flops_per_token, device=cpu, measured=False, source=f"8·N FLOPs per token at {src_flops}"
+            ),
         }
     gpu, peak = GPU_NAME[kind], GPU_PEAK_BF16[kind]
     scale = peak / GPU_PEAK_BF16["h100"]
     peak_txt = f"{peak / 1e12:,.0f} TFLOP/s bf16"
     return {
-        "embed": t(stage="embed", unit="docs", per_second=peak * ASSUMED_UTILISATION_BGE / (BGE_LARGE_FLOPS_PER_TOKEN * BGE_TOKENS_PER_DOC),
-                   device=gpu, measured=False, source=f"bge-large {BGE_LARGE_FLOPS_PER_TOKEN / 1e9:.3f} GFLOP/token (counted here) x {BGE_TOKENS_PER_DOC:,} "
-                   f"tokens/doc at {ASSUMED_UTILISATION_BGE:.0%} of {peak_txt}"),
-        "tts": t(stage="tts", unit="audio-s", per_second=KOKORO_H100_AUDIO_S * scale, device=gpu, measured=False,
-                 source=f"not measured: Kokoro-82M, 4 actors per GPU at ~50x real time each on an H100{'' if scale == 1 else f', x {scale:.2f} (peak ratio)'}"),
-        "tokenize": t(stage="tokenize", unit="audio-s", per_second=peak * ASSUMED_UTILISATION_MIMI / MIMI_FLOPS_PER_AUDIO_S, device=gpu, measured=False,
-                      source=f"Mimi encoder {MIMI_FLOPS_PER_AUDIO_S / 1e9:.2f} GFLOP per audio-s (counted here) at {ASSUMED_UTILISATION_MIMI:.0%} of {peak_txt} "
-                      "(small-channel convolutions, FLAC decode on the host)"),
-        "score": t(stage="score", unit="positions", per_second=_forward_per_s(QWEN25_3B_PARAMS, peak * ASSUMED_UTILISATION_FORWARD, 2), device=gpu,
-                   measured=False, source=f"2 forward passes of 3.09B params (2·N FLOPs each) at {ASSUMED_UTILISATION_FORWARD:.0%} of {peak_txt}"),
-        "train": t(stage="train", unit="tokens", per_second=flops_training_throughput(QWEN25_3B_PARAMS, ADAPTER_PARAMS, peak, ASSUMED_UTILISATION),
-                   device=gpu, measured=False, source=f"8·N FLOPs per token (student 6·N incl. adapter, teacher 2·N) at {ASSUMED_UTILISATION:.0%} of {peak_txt}"),
+        "embed": t(
+            stage="embed",
+            unit="docs",
+            per_second=peak * ASSUMED_UTILISATION_BGE / (BGE_LARGE_FLOPS_PER_TOKEN * BGE_TOKENS_PER_DOC),
+            device=gpu,
+            measured=False,
+            source=f"bge-large {BGE_LARGE_FLOPS_PER_TOKEN / 1e9:.3f} GFLOP/token (counted here) x {BGE_TOKENS_PER_DOC:,} "
+            f"tokens/doc at {ASSUMED_UTILISATION_BGE:.0%} of {peak_txt}",
+        ),
+        "tts": t(
+            stage="tts",
+            unit="audio-s",
+            per_second=KOKORO_H100_AUDIO_S * scale,
+            device=gpu,
+            measured=False,
+            source=f"not measured: Kokoro-82M, 4 actors per GPU at ~50x real time each on an H100{'' if scale == 1 else f', x {scale:.2f} (peak ratio)'}",
+        ),
+        "tokenize": t(
+            stage="tokenize",
+            unit="audio-s",
+            per_second=peak * ASSUMED_UTILISATION_MIMI / MIMI_FLOPS_PER_AUDIO_S,
+            device=gpu,
+            measured=False,
+            source=f"Mimi encoder {MIMI_FLOPS_PER_AUDIO_S / 1e9:.2f} GFLOP per audio-s (counted here) at {ASSUMED_UTILISATION_MIMI:.0%} of {peak_txt} "
+            "(small-channel convolutions, FLAC decode on the host)",
+        ),
+        "score": t(
+            stage="score",
+            unit="positions",
+            per_second=_forward_per_s(QWEN25_3B_PARAMS, peak * ASSUMED_UTILISATION_FORWARD, 2),
+            device=gpu,
+            measured=False,
+            source=f"2 forward passes of 3.09B params (2·N FLOPs each) at {ASSUMED_UTILISATION_FORWARD:.0%} of {peak_txt}",
+        ),
+        "train": t(
+            stage="train",
+            unit="tokens",
+            per_second=flops_training_throughput(QWEN25_3B_PARAMS, ADAPTER_PARAMS, peak, ASSUMED_UTILISATION),
+            device=gpu,
+            measured=False,
+            source=f"8·N FLOPs per token (student 6·N incl. adapter, teacher 2·N) at {ASSUMED_UTILISATION:.0%} of {peak_txt}",
+        ),
     }
 
 
@@ -347,29 +453,53 @@ def paper_plan(cluster: PlanCluster) -> CostEstimate:
     probe_s, eval_s = PROBE_TEXTS * PROBE_AUDIO_S, EVAL_ITEMS * EVAL_AUDIO_S_PER_ITEM
     docs, n, cores = FINEWEB_10BT_DOCS, cluster.devices, cluster.cores
     core = "CPU core"
-    ingest = Throughput(stage="ingest", unit="audio-s", per_second=INGEST_AUDIO_S_PER_CORE, device=core, measured=False,
-                        source="not benchmarked: decode (FLAC/mp3) + resample 16 -> 24 kHz + FLAC encode, 200x real time per core")
+    ingest = Throughput(
+        stage="ingest",
+        unit="audio-s",
+        per_second=INGEST_AUDIO_S_PER_CORE,
+        device=core,
+        measured=False,
+        source="not benchmarked: decode (FLAC/mp3) + resample 16 -> 24 kHz + FLAC encode, 200x real time per core",
+    )
     fit_flops = 2.0 * (25 * 1_000_000 + docs) * 1024 * 128  # faiss: 25 iterations on 1M vectors, then assign all docs
-    cluster_tp = Throughput(stage="cluster", unit="docs", per_second=docs * CPU_FLOPS_PER_CORE / fit_flops, device=core, measured=False,
-                            source="k-means FLOPs (fit 1M x 1024, K = 128, 25 iterations; assign 9.7M) at the measured per-core rate of bench_train.py")
-    select = Throughput(stage="select", unit="docs", per_second=SELECT_DOCS_PER_CORE, device=core, measured=True,
-                        source="bench_selection.py: speakable cuts, 11-23k docs/s on 1 thread (low end); pools and γ-draws are ~1M/s")
+    cluster_tp = Throughput(
+        stage="cluster",
+        unit="docs",
+        per_second=docs * CPU_FLOPS_PER_CORE / fit_flops,
+        device=core,
+        measured=False,
+        source="k-means FLOPs (fit 1M x 1024, K = 128, 25 iterations; assign 9.7M) at the measured per-core rate of bench_train.py",
+    )
+    select = Throughput(
+        stage="select",
+        unit="docs",
+        per_second=SELECT_DOCS_PER_CORE,
+        device=core,
+        measured=True,
+        source="bench_selection.py: speakable cuts, 11-23k docs/s on 1 thread (low end); pools and γ-draws are ~1M/s",
+    )
     codes = MIMI_FRAME_RATE * MIMI_CODEBOOKS * 2.0
     flac = Workload.model_fields["flac_bytes_per_second"].default
     gpu_sto = lambda stage, amount, unit, kind, storage: StageCost(  # noqa: E731
-        stage=stage, amount=amount, unit=unit, throughput=tp[kind], devices=n, storage_bytes=storage)
+        stage=stage, amount=amount, unit=unit, throughput=tp[kind], devices=n, storage_bytes=storage
+    )
     stages = [
-        StageCost(stage="ingest natural speech (LibriHeavy + Emilia)", amount=natural_s, unit="audio-s", throughput=ingest, devices=cores,
-                  storage_bytes=natural_s * flac),
+        StageCost(
+            stage="ingest natural speech (LibriHeavy + Emilia)",
+            amount=natural_s,
+            unit="audio-s",
+            throughput=ingest,
+            devices=cores,
+            storage_bytes=natural_s * flac,
+        ),
         gpu_sto("tokenize natural speech (Mimi)", natural_s, "audio-s", "tokenize", natural_s * codes),
         gpu_sto("embed FineWeb-Edu 10BT (bge-large)", docs, "docs", "embed", docs * 1024 * 4.0),
-        StageCost(stage="cluster (K = 128)", amount=docs, unit="docs", throughput=cluster_tp, devices=cluster.cores // cluster.nodes,
-                  storage_bytes=docs * 16.0),
-        StageCost(stage="select probe + selection texts", amount=docs, unit="docs", throughput=select, devices=1,
-                  storage_bytes=(probe_s + selection_s) * 15.0),
+        StageCost(
+            stage="cluster (K = 128)", amount=docs, unit="docs", throughput=cluster_tp, devices=cluster.cores // cluster.nodes, storage_bytes=docs * 16.0
+        ),
+        StageCost(stage="select probe + selection texts", amount=docs, unit="docs", throughput=select, devices=1, storage_bytes=(probe_s + selection_s) * 15.0),
         gpu_sto("probe synthesis (Kokoro, 128 x 32)", probe_s, "audio-s", "tts", probe_s * flac),
-        gpu_sto("Stage I (24B tokens)", 24e9, "tokens", "train",
-                n_checkpoints(STAGE1_STEPS, SAVE_EVERY, STAGE1_PRE_DECAY) * checkpoint_bytes()),
+        gpu_sto("Stage I (24B tokens)", 24e9, "tokens", "train", n_checkpoints(STAGE1_STEPS, SAVE_EVERY, STAGE1_PRE_DECAY) * checkpoint_bytes()),
         gpu_sto("tokenize probe speech (Mimi)", probe_s, "audio-s", "tokenize", probe_s * codes),
         gpu_sto("M(c) on the probe (pre-decay checkpoint)", PROBE_TEXTS * PROBE_POSITIONS, "positions", "score", 0.0),
         gpu_sto("selection synthesis (1% of speech hours)", selection_s, "audio-s", "tts", selection_s * flac),
@@ -382,24 +512,27 @@ def paper_plan(cluster: PlanCluster) -> CostEstimate:
     ]
     kind = cluster.device_kind
     where = "2-core machines" if kind == "cpu" else f"x {GPU_NAME[kind]} ({cluster.gpus // cluster.nodes} per node)"
-    return CostEstimate(stages=stages, assumptions=[
-        f"Cluster: {cluster.devices} {where} over {cluster.nodes} node(s); CPU stages use {cores} cores "
-        f"({'2' if kind == 'cpu' else cluster.cpu_cores_per_node} per node), clustering one node's cores, text selection one core.",
-        "Measured here: the CPU figures of README.md's Benchmarks section (2-core machine, load noted there): Mimi 29.2 audio-s/s, "
-        "Kokoro RTF 0.45 (random weights, same architecture), speakable cuts 11k docs/s, the tiny-model training rate.",
-        "No GPU was lent to this project: every GPU figure is an assumption — FLOPs counted here on this repository's models "
-        "(Mimi 5.32 GFLOP per audio-s, bge-large 0.604 GFLOP per token) at an assumed share of the datasheet bf16 peak "
-        f"(Mimi {ASSUMED_UTILISATION_MIMI:.0%}, bge {ASSUMED_UTILISATION_BGE:.0%}, training and scoring {ASSUMED_UTILISATION:.0%}), "
-        "or an estimate (Kokoro 200 audio-s/s per H100). `bench_mimi.py --device cuda`, `bench_tts.py` and "
-        "`bench_embed_cluster.py` on a GPU replace them."
-        + (" The H200 is credited with the H100's compute; its larger, faster memory is not counted." if kind == "h200" else ""),
-        "Wall-clock divides device-hours by the devices, assuming linear scaling (measured only up to 2 actors); "
-        "the total runs the stages one after another, as the flow does.",
-        "Work: 141.6k h natural speech; 1,416 h selected (1%); probe 128 x 32 texts x ~20 s; 9,672,101 documents of ~1,100 "
-        "tokens embedded in 512-token windows; evaluation 18,497 items (StoryCloze, MMSU, OBQA, HellaSwag, ARC-C, PIQA) "
-        "x ~3.5 options x ~1,500 positions x 3 ways (teacher text, student text, student speech), ~15 s of speech per item.",
-        "Storage: 24 kHz FLAC at ~24 kB/s; Mimi codes int16 x 8 x 12.5 Hz (200 B/s); embeddings float32 x 1024; "
-        f"{checkpoint_bytes() / 1e9:,.0f} GB per checkpoint (bf16 weights + ZeRO state, 16 B/param), every 1,000 steps + "
-        "pre-decay + final (salad artifacts gc keeps what you choose); before Parquet compression.",
-        "Not modelled: the optional ASR pass of the quality gate, teacher preparation, data transfer to and from S3.",
-    ])
+    return CostEstimate(
+        stages=stages,
+        assumptions=[
+            f"Cluster: {cluster.devices} {where} over {cluster.nodes} node(s); CPU stages use {cores} cores "
+            f"({'2' if kind == 'cpu' else cluster.cpu_cores_per_node} per node), clustering one node's cores, text selection one core.",
+            "Measured here: the CPU figures of README.md's Benchmarks section (2-core machine, load noted there): Mimi 29.2 audio-s/s, "
+            "Kokoro RTF 0.45 (random weights, same architecture), speakable cuts 11k docs/s, the tiny-model training rate.",
+            "No GPU was lent to this project: every GPU figure is an assumption — FLOPs counted here on this repository's models "
+            "(Mimi 5.32 GFLOP per audio-s, bge-large 0.604 GFLOP per token) at an assumed share of the datasheet bf16 peak "
+            f"(Mimi {ASSUMED_UTILISATION_MIMI:.0%}, bge {ASSUMED_UTILISATION_BGE:.0%}, training and scoring {ASSUMED_UTILISATION:.0%}), "
+            "or an estimate (Kokoro 200 audio-s/s per H100). `bench_mimi.py --device cuda`, `bench_tts.py` and "
+            "`bench_embed_cluster.py` on a GPU replace them."
+            + (" The H200 is credited with the H100's compute; its larger, faster memory is not counted." if kind == "h200" else ""),
+            "Wall-clock divides device-hours by the devices, assuming linear scaling (measured only up to 2 actors); "
+            "the total runs the stages one after another, as the flow does.",
+            "Work: 141.6k h natural speech; 1,416 h selected (1%); probe 128 x 32 texts x ~20 s; 9,672,101 documents of ~1,100 "
+            "tokens embedded in 512-token windows; evaluation 18,497 items (StoryCloze, MMSU, OBQA, HellaSwag, ARC-C, PIQA) "
+            "x ~3.5 options x ~1,500 positions x 3 ways (teacher text, student text, student speech), ~15 s of speech per item.",
+            "Storage: 24 kHz FLAC at ~24 kB/s; Mimi codes int16 x 8 x 12.5 Hz (200 B/s); embeddings float32 x 1024; "
+            f"{checkpoint_bytes() / 1e9:,.0f} GB per checkpoint (bf16 weights + ZeRO state, 16 B/param), every 1,000 steps + "
+            "pre-decay + final (salad artifacts gc keeps what you choose); before Parquet compression.",
+            "Not modelled: the optional ASR pass of the quality gate, teacher preparation, data transfer to and from S3.",
+        ],
+    )

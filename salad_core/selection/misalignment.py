@@ -132,7 +132,9 @@ class PerSampleLoss:
 
 
 @torch.no_grad()
-def score_batches(student, teacher, batches: Iterable[tuple[object, Sequence[str]]], device: str | torch.device = "cpu", chunk_size: int = 256) -> PerSampleLoss:
+def score_batches(
+    student, teacher, batches: Iterable[tuple[object, Sequence[str]]], device: str | torch.device = "cpu", chunk_size: int = 256
+) -> PerSampleLoss:
     """Per-sample distillation loss (teacher on text vs student on speech) over collated batches.
 
     `batches` yields (DistillBatch, the ids of its samples in order). Both models run in eval
@@ -152,9 +154,14 @@ def score_batches(student, teacher, batches: Iterable[tuple[object, Sequence[str
             s_hidden = student.hidden_states(**batch.student_inputs())
             t_hidden = teacher.hidden_states(batch.teacher_ids, batch.teacher_attention_mask)
             kl, _ = chunked_position_losses(
-                s_hidden.flatten(0, 1)[batch.student_index], student.head,
-                t_hidden.flatten(0, 1)[batch.teacher_index], teacher.head,
-                batch.target_ids, 1.0, chunk_size, False,
+                s_hidden.flatten(0, 1)[batch.student_index],
+                student.head,
+                t_hidden.flatten(0, 1)[batch.teacher_index],
+                teacher.head,
+                batch.target_ids,
+                1.0,
+                chunk_size,
+                False,
             )
             means = per_sample_mean(kl.double(), batch.sample_index, batch.n_samples)
             counts = torch.bincount(batch.sample_index, minlength=batch.n_samples)

@@ -43,8 +43,12 @@ def codes_frames(row: dict, num_codebooks: int | None = None) -> torch.Tensor:
 
 
 def probe_samples(
-    rows: Sequence[dict], tokenizer, config: InterleaveConfig = InterleaveConfig(), seed: int = 0,
-    num_codebooks: int | None = None, vocab_size: int | None = None,
+    rows: Sequence[dict],
+    tokenizer,
+    config: InterleaveConfig = InterleaveConfig(),
+    seed: int = 0,
+    num_codebooks: int | None = None,
+    vocab_size: int | None = None,
 ) -> ProbeSamples:
     """Interleaved samples of the clips; `num_codebooks` / `vocab_size` (the checkpoint's) are checked."""
     out = ProbeSamples()

@@ -155,8 +155,7 @@ def draw_selection(plan: TargetPlan, pools: Mapping[int, Pool], budget: float, s
     available = sum(float(pools[c].costs.sum()) for c, a in zip(plan.clusters.tolist(), alive) if a)
     if available < budget and not allow_short:
         raise ValueError(
-            f"budget {budget:g} is more than the {available:g} the eligible clusters hold: "
-            "lower the budget, or set allow_short_corpus to take everything"
+            f"budget {budget:g} is more than the {available:g} the eligible clusters hold: lower the budget, or set allow_short_corpus to take everything"
         )
     rng = np.random.default_rng(seed)
     taken = np.zeros(len(plan.clusters), dtype=np.int64)

@@ -54,13 +54,9 @@ class SpeechSourceConfig(BaseModel):
         default_factory=lambda: {"download/librilight": "download/librilight"},
         description="kind=libriheavy: recording path prefix -> replacement (a local folder or s3://...); longest prefix wins.",
     )
-    storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="fsspec options for s3:// inputs (endpoint, credentials); not fingerprinted."
-    )
+    storage_options: dict[str, Any] = Field(default_factory=dict, description="fsspec options for s3:// inputs (endpoint, credentials); not fingerprinted.")
     source_name: str | None = Field(default=None, description="Value of the `source` column (default: the kind).")
-    max_seconds: float | None = Field(
-        default=None, gt=0, description="Crop longer utterances to this many seconds (word timings past the end dropped)."
-    )
+    max_seconds: float | None = Field(default=None, gt=0, description="Crop longer utterances to this many seconds (word timings past the end dropped).")
     allow_empty_text: bool = Field(
         default=False, description="Keep utterances without a transcript (e.g. for tokenizer-only use) instead of quarantining them."
     )
@@ -69,9 +65,7 @@ class SpeechSourceConfig(BaseModel):
         description="Bounds on seconds per word, silence and clipping (the TTS quality gate's checks) applied to every "
         "decoded clip, before alignment and cropping; an implausible clip is quarantined. null: no checks.",
     )
-    min_seconds: float = Field(
-        default=0.1, ge=0.0, description="Clips shorter than this are quarantined (also those without a transcript)."
-    )
+    min_seconds: float = Field(default=0.1, ge=0.0, description="Clips shorter than this are quarantined (also those without a transcript).")
     aligner_model_path: str | None = Field(
         default=None,
         description="Local CTC model folder (wav2vec2, HuBERT, WavLM; save_pretrained layout) used for word timings "

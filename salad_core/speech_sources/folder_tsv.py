@@ -80,7 +80,9 @@ def _parse(tsv: Path, raw_lines: list[bytes], header: list[str]) -> Iterator[_Li
         if len(fields) != len(header):
             name = fields[file_col] if len(fields) > file_col else ""
             yield _Line(
-                number, name, None,
+                number,
+                name,
+                None,
                 f"{MALFORMED_LINE}: {tsv.name}:{number}: {len(fields)} tab-separated fields, the header has {len(header)} "
                 "(a tab inside a field, or a field missing)",
             )

@@ -36,7 +36,7 @@ def remap(path: str, prefixes: dict[str, str]) -> str:
     """Replace the longest matching prefix (LibriHeavy paths start with ``download/librilight``)."""
     for prefix in sorted(prefixes, key=len, reverse=True):
         if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-            return prefixes[prefix].rstrip("/") + path[len(prefix.rstrip("/")):]
+            return prefixes[prefix].rstrip("/") + path[len(prefix.rstrip("/")) :]
     return path
 
 
@@ -137,9 +137,7 @@ def cut_word_timings(cut: dict) -> list[dict] | None:
     words = ((sups[0].get("alignment") or {}).get("word") if sups else None) or None
     if not words:
         return None
-    return [
-        {"word": w["symbol"], "start": float(w["start"]), "end": float(w["start"]) + float(w["duration"])} for w in words
-    ]
+    return [{"word": w["symbol"], "start": float(w["start"]), "end": float(w["start"]) + float(w["duration"])} for w in words]
 
 
 def read_libriheavy(manifests: list[str], prefixes: dict[str, str], storage_options: dict[str, Any]) -> Iterator[SpeechItem]:
@@ -157,8 +155,9 @@ def read_libriheavy(manifests: list[str], prefixes: dict[str, str], storage_opti
                 url = remap(recording["sources"][0]["source"], prefixes)
                 start, duration = float(cut.get("start", 0.0)), float(cut["duration"])
             except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as err:
-                yield SpeechItem(id=origin, text=None, speaker=None, origin=origin, load=_never,
-                                 problem=f"{origin}: not a usable MonoCut line ({type(err).__name__}: {err})")
+                yield SpeechItem(
+                    id=origin, text=None, speaker=None, origin=origin, load=_never, problem=f"{origin}: not a usable MonoCut line ({type(err).__name__}: {err})"
+                )
                 continue
             sups = cut.get("supervisions") or []
             timings = cut_word_timings(cut)

@@ -19,8 +19,18 @@ from functools import lru_cache
 from pathlib import Path
 
 # The files that decide what the model computes; README, licence and the like do not.
-CHECKPOINT_PATTERNS = ("config.json", "generation_config.json", "*.safetensors", "*.safetensors.index.json", "*.bin",
-                       "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json")
+CHECKPOINT_PATTERNS = (
+    "config.json",
+    "generation_config.json",
+    "*.safetensors",
+    "*.safetensors.index.json",
+    "*.bin",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "merges.txt",
+    "special_tokens_map.json",
+)
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json")
 _SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT_NAME = re.compile(r"^[0-9a-f]{40}$")
@@ -37,8 +47,7 @@ def resolve_checkpoint(path: str) -> Path:
         return Path(snapshot_download(path, local_files_only=True))
     except Exception as err:
         raise FileNotFoundError(
-            f"teacher checkpoint {path!r} is neither a local folder nor in the Hugging Face cache "
-            "(downloads are disabled: copy the model there first)"
+            f"teacher checkpoint {path!r} is neither a local folder nor in the Hugging Face cache (downloads are disabled: copy the model there first)"
         ) from err
 
 

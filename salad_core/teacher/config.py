@@ -30,8 +30,7 @@ class TeacherConfig(BaseModel):
 
     source: Literal["embedded", "pretrained"] = Field(
         default="embedded",
-        description="'embedded': train a BPE tokenizer and a tiny Qwen2 on the corpus; "
-        "'pretrained': load a local checkpoint.",
+        description="'embedded': train a BPE tokenizer and a tiny Qwen2 on the corpus; 'pretrained': load a local checkpoint.",
     )
     path: str | None = Field(
         default=None,
@@ -46,9 +45,7 @@ class TeacherConfig(BaseModel):
     # tokenizer (embedded)
     vocab_size: int = Field(default=8192, ge=300, description="Embedded only: BPE vocabulary size, special tokens included.")
     min_frequency: int = Field(default=2, ge=1, description="Embedded only: a pair must occur this often to be merged.")
-    max_tokenizer_docs: int | None = Field(
-        default=None, ge=1, description="Train the tokenizer on at most this many training documents (None: all)."
-    )
+    max_tokenizer_docs: int | None = Field(default=None, ge=1, description="Train the tokenizer on at most this many training documents (None: all).")
 
     # tiny Qwen2 shape (embedded)
     hidden: int = Field(default=128, ge=16, description="Embedded only: model width.")
@@ -56,30 +53,22 @@ class TeacherConfig(BaseModel):
     n_head: int = Field(default=4, ge=1, description="Embedded only: attention heads.")
     n_kv_head: int = Field(default=2, ge=1, description="Embedded only: key/value heads (grouped-query attention).")
     mlp: int = Field(default=384, ge=16, description="Embedded only: MLP inner width.")
-    max_positions: int = Field(
-        default=2048, ge=16, description="Embedded only: positions the model accepts (the pipeline's context)."
-    )
+    max_positions: int = Field(default=2048, ge=16, description="Embedded only: positions the model accepts (the pipeline's context).")
     tie_word_embeddings: bool = Field(default=False, description="Embedded only: share input embeddings and the output head.")
 
     # pretraining (embedded)
-    train_steps: int = Field(
-        default=150, ge=0, description="Embedded only: optimizer steps; tokens = steps x batch_size x seq_len."
-    )
+    train_steps: int = Field(default=150, ge=0, description="Embedded only: optimizer steps; tokens = steps x batch_size x seq_len.")
     seq_len: int = Field(default=128, ge=8, description="Training and evaluation window length in tokens.")
     batch_size: int = Field(default=16, ge=1, description="Windows per optimizer step.")
     lr: float = Field(default=3e-3, gt=0, description="Embedded only: peak AdamW learning rate.")
-    min_lr_ratio: float = Field(
-        default=0.1, ge=0, le=1, description="Embedded only: final LR as a fraction of the peak (cosine decay)."
-    )
+    min_lr_ratio: float = Field(default=0.1, ge=0, le=1, description="Embedded only: final LR as a fraction of the peak (cosine decay).")
     warmup_steps: int = Field(default=20, ge=0, description="Embedded only: linear warmup steps.")
     weight_decay: float = Field(default=0.1, ge=0, description="Embedded only: AdamW weight decay on matrices (not norms).")
     grad_clip: float = Field(default=1.0, gt=0, description="Embedded only: gradient norm clip.")
     seed: int = Field(default=0, description="Seeds the initialisation and the order of training windows.")
 
     # data split and evaluation (both sources)
-    held_out_fraction: float = Field(
-        default=0.05, gt=0, lt=1, description="Documents held out for perplexity, chosen by a stable hash of the document id."
-    )
+    held_out_fraction: float = Field(default=0.05, gt=0, lt=1, description="Documents held out for perplexity, chosen by a stable hash of the document id.")
     max_train_tokens: int | None = Field(
         default=None,
         ge=1,

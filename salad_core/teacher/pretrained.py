@@ -45,9 +45,7 @@ def pretrained_teacher_table(path: str, folder: Path, hashes: dict[str, str], co
     return pa.Table.from_pylist([row], schema=PRETRAINED_SCHEMA)
 
 
-def load_pretrained_teacher(
-    table: pa.Table, dtype: str = "bfloat16", device: str | torch.device = "cpu", verify: bool = True
-) -> PreTrainedModel:
+def load_pretrained_teacher(table: pa.Table, dtype: str = "bfloat16", device: str | torch.device = "cpu", verify: bool = True) -> PreTrainedModel:
     """The checkpoint the table points at, in eval mode; with ``verify`` its files must hash as recorded."""
     row = table.to_pylist()[0]
     folder = resolve_checkpoint(row["path"])

@@ -110,9 +110,7 @@ def pretrain(
     ``log(step, loss, lr)`` is called every ``config.log_every`` steps and at the last step.
     """
     optimizer = make_optimizer(model, config)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, warmup_cosine(config.warmup_steps, config.train_steps, config.min_lr_ratio)
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(config.warmup_steps, config.train_steps, config.min_lr_ratio))
     batches = window_batches(windows.shape[0], config.batch_size, config.seed)
     model.train()
     result = PretrainResult(steps=0, tokens=0, wall_time_s=0.0)

@@ -28,9 +28,7 @@ SPEECH_MARKERS = (SPEECH_START, SPEECH_END)
 EMBEDDED_SPECIALS = {"eos_token": "<|endoftext|>", "bos_token": "<|bos|>", "pad_token": "<|pad|>", "unk_token": "<|unk|>"}
 
 
-def train_bpe_tokenizer(
-    texts: Iterable[str], vocab_size: int = 8192, min_frequency: int = 2, model_max_length: int = 2048
-) -> PreTrainedTokenizerFast:
+def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = 8192, min_frequency: int = 2, model_max_length: int = 2048) -> PreTrainedTokenizerFast:
     """A byte-level BPE with eos/bos/pad/unk and the two speech markers as special tokens."""
     special = [*EMBEDDED_SPECIALS.values(), *SPEECH_MARKERS]
     bpe = Tokenizer(models.BPE())

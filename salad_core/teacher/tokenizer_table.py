@@ -57,9 +57,7 @@ def table_to_tokenizer(table: pa.Table) -> PreTrainedTokenizerFast:
     if table.num_rows != 1:
         raise ValueError(f"a tokenizer table has exactly one row, got {table.num_rows}")
     row = table.to_pylist()[0]
-    tokenizer = wrap_tokenizer(
-        Tokenizer.from_str(row["tokenizer_json"]), {role: row[role] for role in SPECIAL_ROLES}, row["model_max_length"]
-    )
+    tokenizer = wrap_tokenizer(Tokenizer.from_str(row["tokenizer_json"]), {role: row[role] for role in SPECIAL_ROLES}, row["model_max_length"])
     if len(tokenizer) != row["vocab_size"]:
         raise ValueError(f"stored tokenizer has {len(tokenizer)} tokens, its row says {row['vocab_size']}")
     return tokenizer

@@ -58,8 +58,7 @@ def state_dict_to_table(state_dict: dict[str, torch.Tensor], config: PretrainedC
     """A state dict as WEIGHTS_SCHEMA rows (one per tensor, raw bytes, no pickle), each carrying the model config JSON."""
     config_json = config.to_json_string(use_diff=False)
     rows = [
-        {"name": n, "dtype": _dtype_name(t.dtype), "shape": list(t.shape), "data": _tensor_bytes(t), "config_json": config_json}
-        for n, t in state_dict.items()
+        {"name": n, "dtype": _dtype_name(t.dtype), "shape": list(t.shape), "data": _tensor_bytes(t), "config_json": config_json} for n, t in state_dict.items()
     ]
     return pa.Table.from_pylist(rows, schema=WEIGHTS_SCHEMA)
 

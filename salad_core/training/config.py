@@ -86,8 +86,10 @@ class TrainConfig(BaseModel):
     num_procs: int = Field(1, ge=1, description="Data-parallel processes per node (GPUs, or CPU processes); × nodes with a hostfile.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     cpu_threads: int | None = Field(1, ge=1, description="torch threads per process on CPU (None: torch's default).")
-    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Hostfile and rendezvous for a multi-node run "
-                                   "(salad_core/training/launch.py); the default is this machine alone.")
+    cluster: ClusterConfig = Field(
+        default_factory=ClusterConfig,
+        description="Hostfile and rendezvous for a multi-node run (salad_core/training/launch.py); the default is this machine alone.",
+    )
     # checkpoints and metrics
     save_every: int = Field(20, ge=1, description="Optimizer steps between resumable checkpoints.")
     log_every: int = Field(5, ge=1)
@@ -151,8 +153,17 @@ _PAPER = dict(
 )
 
 PRESETS: dict[str, dict] = {
-    "tiny": dict(adapter_preset="tiny", steps=60, warmup_steps=6, max_positions=256, micro_batch_positions=1024,
-                 lr_adapter=1e-3, lr_llm=5e-5, device="cpu", precision="fp32"),
+    "tiny": dict(
+        adapter_preset="tiny",
+        steps=60,
+        warmup_steps=6,
+        max_positions=256,
+        micro_batch_positions=1024,
+        lr_adapter=1e-3,
+        lr_llm=5e-5,
+        device="cpu",
+        precision="fp32",
+    ),
     # 24B tokens at ~1M tokens per step
     "3b": dict(_PAPER, adapter_preset="3b", steps=24000, lr_adapter=1e-3, lr_llm=5e-5),
     "7b": dict(_PAPER, adapter_preset="7b", steps=24000, lr_adapter=1e-4, lr_llm=5e-6),

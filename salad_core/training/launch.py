@@ -47,16 +47,20 @@ class ClusterConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     hostfile: str | None = Field(None, description="MPI-style hostfile, one 'HOST slots=N' per line ('#' comments); None: this machine only.")
-    master_addr: str | None = Field(None, description="Address of the first host that every node can reach; None: 127.0.0.1 on one node, "
-                                    "DeepSpeed's `hostname -I` of the first host across nodes.")
+    master_addr: str | None = Field(
+        None,
+        description="Address of the first host that every node can reach; None: 127.0.0.1 on one node, "
+        "DeepSpeed's `hostname -I` of the first host across nodes.",
+    )
     master_port: int | None = Field(None, ge=1, le=65535, description="Rendezvous port; None: a free port on the launching machine.")
     num_nodes: int | None = Field(None, ge=1, description="Use only the first N hosts of the hostfile.")
     include: str = Field("", description="DeepSpeed NODE_SPEC[@NODE_SPEC]: hosts (and slots, host:0,2) to use; excludes num_nodes.")
     exclude: str = Field("", description="DeepSpeed NODE_SPEC[@NODE_SPEC]: hosts or slots to leave out; excludes include and num_nodes.")
     launcher: Literal["pdsh", "openmpi", "mpich", "impi", "mvapich", "slurm"] = Field("pdsh", description="DeepSpeed's multi-node backend.")
     ssh_check: bool = Field(True, description="Let DeepSpeed check passwordless ssh to the first host before launching.")
-    shared_workdir: str | None = Field(None, description="Folder mounted at the same path on every node (job file, per-rank engine "
-                                       "files); required with more than one host.")
+    shared_workdir: str | None = Field(
+        None, description="Folder mounted at the same path on every node (job file, per-rank engine files); required with more than one host."
+    )
 
 
 class Host(BaseModel):
@@ -170,11 +174,15 @@ def check_multi_node(plan: LaunchPlan, store_uri: str) -> None:
         return
     n = len(plan.hosts)
     if not store_uri.startswith("s3://"):
-        raise HostfileError(f"training on {n} nodes ({', '.join(plan.hosts)}) needs a store every node reaches: {store_uri!r} is a "
-                            "local folder, which the other nodes would see empty or not at all; use an s3://bucket/prefix store")
+        raise HostfileError(
+            f"training on {n} nodes ({', '.join(plan.hosts)}) needs a store every node reaches: {store_uri!r} is a "
+            "local folder, which the other nodes would see empty or not at all; use an s3://bucket/prefix store"
+        )
     if not plan.cluster.shared_workdir:
-        raise HostfileError(f"training on {n} nodes needs cluster.shared_workdir, a folder mounted at the same path on every node: "
-                            "each rank reads the job file there and rank 0 gathers every rank's DeepSpeed engine files from it")
+        raise HostfileError(
+            f"training on {n} nodes needs cluster.shared_workdir, a folder mounted at the same path on every node: "
+            "each rank reads the job file there and rank 0 gathers every rank's DeepSpeed engine files from it"
+        )
     loopback = [h for h in plan.hosts if h in LOOPBACK]
     if loopback:
         raise HostfileError(f"{plan.cluster.hostfile}: {loopback[0]} names a different machine on each node; give the first host's network name")
@@ -204,8 +212,19 @@ def launcher_command(deepspeed: str, job_file: str, plan: LaunchPlan, port: int,
     c = plan.cluster
     port = c.master_port or port
     if c.hostfile is None:
-        return [deepspeed, "--num_gpus", str(plan.num_procs), "--master_addr", c.master_addr or "127.0.0.1", "--master_port", str(port),
-                "--module", module, "--job", job_file]
+        return [
+            deepspeed,
+            "--num_gpus",
+            str(plan.num_procs),
+            "--master_addr",
+            c.master_addr or "127.0.0.1",
+            "--master_port",
+            str(port),
+            "--module",
+            module,
+            "--job",
+            job_file,
+        ]
     cmd = [deepspeed, "--hostfile", c.hostfile, "--launcher", c.launcher]
     if c.include:
         cmd += ["--include", c.include]

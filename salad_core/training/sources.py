@@ -153,9 +153,7 @@ class SpeechSource(_RowSource):
                     if len(items) == n:
                         return items
         if not items:
-            raise TrainingDataError(
-                f"{self.rows.label}: no held-out speech row (held_out_fraction={self.held_out_fraction}) for M and F"
-            )
+            raise TrainingDataError(f"{self.rows.label}: no held-out speech row (held_out_fraction={self.held_out_fraction}) for M and F")
         return items
 
 

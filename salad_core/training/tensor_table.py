@@ -50,8 +50,16 @@ def _rows(part: str, name: str, dtype: str, shape: list[int], raw: bytes, chunk_
     sha = hashlib.sha256(raw).hexdigest()
     n_chunks = max(1, -(-len(raw) // chunk_bytes))
     for i in range(n_chunks):
-        yield {"part": part, "name": name, "dtype": dtype, "shape": shape, "chunk": i, "n_chunks": n_chunks,
-               "data": raw[i * chunk_bytes : (i + 1) * chunk_bytes], "sha256": sha}
+        yield {
+            "part": part,
+            "name": name,
+            "dtype": dtype,
+            "shape": shape,
+            "chunk": i,
+            "n_chunks": n_chunks,
+            "data": raw[i * chunk_bytes : (i + 1) * chunk_bytes],
+            "sha256": sha,
+        }
 
 
 def tensors_to_table(state: dict[str, torch.Tensor], part: str, chunk_bytes: int = CHUNK_BYTES) -> pa.Table:

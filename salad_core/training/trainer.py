@@ -132,9 +132,15 @@ def train_loop(
             loss, kl, nll = _mean_across([window[k] / window["micro"] for k in ("loss", "kl", "nll")], world, device)
             elapsed = time.perf_counter() - window["started"]
             record = {
-                "kind": "train", "step": state.step, "tokens": state.tokens, "loss": loss, "kl": kl, "nll": nll,
+                "kind": "train",
+                "step": state.step,
+                "tokens": state.tokens,
+                "loss": loss,
+                "kl": kl,
+                "nll": nll,
                 "tokens_per_s": window["positions"] / elapsed if elapsed > 0 else 0.0,
-                "lr_adapter": float(lrs[0]), "lr_llm": float(lrs[1]),
+                "lr_adapter": float(lrs[0]),
+                "lr_llm": float(lrs[1]),
                 "grad_norm": float(engine.get_global_grad_norm() or 0.0),
             }
             if rank == 0:

@@ -53,9 +53,7 @@ class EspeakEvent(ctypes.Structure):
     ]
 
 
-SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(EspeakEvent)
-)
+SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(EspeakEvent))
 
 
 def library_candidates() -> list[tuple[str, str | None]]:
@@ -112,10 +110,7 @@ class Engine:
                 return ctypes.CDLL(path), path, data_parent
             except OSError:
                 continue
-        raise RuntimeError(
-            "libespeak-ng.so.1 not found: install the Debian package espeak-ng "
-            "(apt-get install --no-install-recommends espeak-ng)"
-        )
+        raise RuntimeError("libespeak-ng.so.1 not found: install the Debian package espeak-ng (apt-get install --no-install-recommends espeak-ng)")
 
     def on_audio(self, wav, n_samples, events) -> int:
         """espeak-ng synth callback: collects 16-bit PCM chunks and (char index, ms) word events; returning 0 tells espeak to continue."""

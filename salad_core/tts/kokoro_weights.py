@@ -93,9 +93,7 @@ def find_kokoro_files(
 
     def cached(filename: str) -> Path:
         try:
-            return Path(
-                hf_hub_download(repo_id, filename, revision=revision, cache_dir=cache_dir, local_files_only=True)
-            )
+            return Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=cache_dir, local_files_only=True))
         except LocalEntryNotFoundError:
             raise _missing(filename, f"the Hugging Face cache ({repo_id})") from None
 

@@ -29,16 +29,10 @@ class QualityThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_seconds_per_word: float = Field(
-        default=0.15, ge=0.0, description="Faster than this is truncated or garbled audio (espeak at 175 wpm: ~0.34 s/word)."
-    )
-    max_seconds_per_word: float = Field(
-        default=1.0, gt=0.0, description="Slower than this is runaway audio (e.g. a random-weights duration head)."
-    )
+    min_seconds_per_word: float = Field(default=0.15, ge=0.0, description="Faster than this is truncated or garbled audio (espeak at 175 wpm: ~0.34 s/word).")
+    max_seconds_per_word: float = Field(default=1.0, gt=0.0, description="Slower than this is runaway audio (e.g. a random-weights duration head).")
     silence_db: float = Field(default=-40.0, le=0.0, description="A 20 ms frame quieter than this (dBFS RMS) counts as silent.")
-    max_silence_ratio: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Largest share of silent frames (espeak speech: ~0.15)."
-    )
+    max_silence_ratio: float = Field(default=0.5, ge=0.0, le=1.0, description="Largest share of silent frames (espeak speech: ~0.15).")
     clip_level: float = Field(default=0.999, gt=0.0, le=1.0, description="|sample| at or above this counts as clipped.")
     max_clipping_ratio: float = Field(default=0.001, ge=0.0, le=1.0, description="Largest share of clipped samples.")
     max_cer: float = Field(default=0.3, ge=0.0, description="Largest ASR character error rate (only when an ASR model runs).")
@@ -93,9 +87,7 @@ def measure_audio(audio: np.ndarray, sample_rate: int, text: str, thresholds: Qu
     }
 
 
-def judge_audio(
-    audio: np.ndarray, sample_rate: int, text: str, thresholds: QualityThresholds, cer: float | None = None
-) -> Verdict:
+def judge_audio(audio: np.ndarray, sample_rate: int, text: str, thresholds: QualityThresholds, cer: float | None = None) -> Verdict:
     """Every failed check as a readable reason; `cer` is judged only when given (ASR ran)."""
     m = measure_audio(audio, sample_rate, text, thresholds)
     reasons: list[str] = []
@@ -111,15 +103,9 @@ def judge_audio(
     elif spw > thresholds.max_seconds_per_word:
         reasons.append(f"too long for the text: {spw:.3f} s per word (maximum {thresholds.max_seconds_per_word})")
     if m["duration_s"] and m["silence_ratio"] > thresholds.max_silence_ratio:
-        reasons.append(
-            f"mostly silence: {m['silence_ratio']:.0%} of frames below {thresholds.silence_db:g} dBFS "
-            f"(maximum {thresholds.max_silence_ratio:.0%})"
-        )
+        reasons.append(f"mostly silence: {m['silence_ratio']:.0%} of frames below {thresholds.silence_db:g} dBFS (maximum {thresholds.max_silence_ratio:.0%})")
     if m["clipping_ratio"] > thresholds.max_clipping_ratio:
-        reasons.append(
-            f"clipped: {m['clipping_ratio']:.2%} of samples at |x| >= {thresholds.clip_level:g} "
-            f"(maximum {thresholds.max_clipping_ratio:.2%})"
-        )
+        reasons.append(f"clipped: {m['clipping_ratio']:.2%} of samples at |x| >= {thresholds.clip_level:g} (maximum {thresholds.max_clipping_ratio:.2%})")
     m["cer"] = cer
     if cer is not None and cer > thresholds.max_cer:
         reasons.append(f"high character error rate: {cer:.2f} (maximum {thresholds.max_cer:.2f})")

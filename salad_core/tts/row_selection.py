@@ -46,9 +46,7 @@ def selected_rows(batches: Iterable[pa.RecordBatch], limit: int | None, chosen: 
             yield row
 
 
-def shard_rows(
-    rows: Iterable[dict[str, Any]], shard_rows: int, group: str | None = None
-) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+def shard_rows(rows: Iterable[dict[str, Any]], shard_rows: int, group: str | None = None) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """Consecutive groups of `shard_rows` rows (the last may be shorter), numbered from 0; with
     `group`, a new shard also starts where that column's value changes (rows come grouped)."""
     shard, current = 0, []

@@ -67,8 +67,5 @@ def check_text(
     n_foreign = sum(foreign.values())
     if n_foreign > max_foreign_fraction * len(letters):
         main = max(foreign, key=foreign.get)
-        return (
-            f"script not speakable by this voice: {n_foreign} of {len(letters)} letters are not "
-            f"{'/'.join(sorted(scripts))} (mostly {main})"
-        )
+        return f"script not speakable by this voice: {n_foreign} of {len(letters)} letters are not {'/'.join(sorted(scripts))} (mostly {main})"
     return None

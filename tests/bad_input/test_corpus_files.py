@@ -66,7 +66,9 @@ def test_renamed_non_parquet_file_names_the_file(tmp_path, local_store, good_fil
 
 def test_missing_column_in_a_later_file_fails_before_any_shard_of_the_first(tmp_path, local_store, good_file, rows):
     schema = pa.schema([f for f in FINEWEB_SCHEMA if f.name != "language_score"])
-    bad = write_fineweb(tmp_path / "in" / "001_no_lang_score.parquet", [{k: v for k, v in r.items() if k != "language_score"} for r in rows[100:]], schema=schema)
+    bad = write_fineweb(
+        tmp_path / "in" / "001_no_lang_score.parquet", [{k: v for k, v in r.items() if k != "language_score"} for r in rows[100:]], schema=schema
+    )
     refused(tmp_path, local_store, fineweb([tmp_path / "in" / "*.parquet"]), rf"{re.escape(str(bad))}: missing column 'language_score'")
 
 
@@ -97,8 +99,11 @@ def test_a_file_with_no_rows_fails_instead_of_committing_an_empty_corpus(tmp_pat
 
 def test_filters_removing_every_row_fail_naming_the_filter(tmp_path, local_store, rows):
     path = write_fineweb(tmp_path / "in" / "000.parquet", [dict(r, int_score=2) for r in rows[:10]])
-    with pytest.raises(EmptyCorpusError, match=r"every one of the 10 rows read from .*000.parquet was removed: "
-                       r"10 filtered out \(\{'int_score below min_int_score': 10\}\)"):
+    with pytest.raises(
+        EmptyCorpusError,
+        match=r"every one of the 10 rows read from .*000.parquet was removed: "
+        r"10 filtered out \(\{'int_score below min_int_score': 10\}\)",
+    ):
         ingest(fineweb([path], min_int_score=3), local_store.objects.config)
     assert_nothing_committed(local_store, tmp_path / "store")
 

@@ -49,16 +49,14 @@ def test_a_tab_inside_a_transcript_quarantines_the_line_naming_file_and_line(fol
     tsv = f"file\ttext\tspeaker\n{GOOD}\tIn eighteen thirteen\tLJ\nx.wav\tThe first half\tthe second half\tLJ\n"
     kept, reasons = run(folder, local_store, tsv)
     assert kept == ["LJ002-0020"]
-    assert reasons == {"x": "malformed transcript line: transcripts.tsv:3: 4 tab-separated fields, the header has 3 "
-                            "(a tab inside a field, or a field missing)"}
+    assert reasons == {"x": "malformed transcript line: transcripts.tsv:3: 4 tab-separated fields, the header has 3 (a tab inside a field, or a field missing)"}
 
 
 def test_a_line_missing_a_field_is_quarantined_not_padded(folder, local_store):
     (folder / "x.wav").write_bytes((folder / GOOD).read_bytes())
     kept, reasons = run(folder, local_store, f"file\ttext\tspeaker\n{GOOD}\tIn eighteen thirteen\tLJ\nx.wav\tonly the text\n")
     assert kept == ["LJ002-0020"]
-    assert reasons == {"x": "malformed transcript line: transcripts.tsv:3: 2 tab-separated fields, the header has 3 "
-                            "(a tab inside a field, or a field missing)"}
+    assert reasons == {"x": "malformed transcript line: transcripts.tsv:3: 2 tab-separated fields, the header has 3 (a tab inside a field, or a field missing)"}
 
 
 def test_a_non_utf8_line_is_quarantined_naming_file_and_line_and_the_rest_is_read(folder, local_store):
@@ -98,11 +96,12 @@ def test_a_long_silent_file_with_a_transcript_is_quarantined_before_alignment(fo
     hiss = np.random.default_rng(0).normal(0, 1e-4, 180 * SR).astype(np.float32)  # 3 minutes at -80 dBFS
     (folder / "silent.wav").write_bytes(encode_wav(hiss, SR))
     words = "the speaker said these twenty words but the recording holds nothing at all except a faint hiss from the room"
-    kept, reasons = run(folder, local_store, f"file\ttext\n{GOOD}\tIn eighteen thirteen\nsilent.wav\t{words}\n",
-                        aligner_model_path=str(aligner))
+    kept, reasons = run(folder, local_store, f"file\ttext\n{GOOD}\tIn eighteen thirteen\nsilent.wav\t{words}\n", aligner_model_path=str(aligner))
     assert kept == ["LJ002-0020"]
-    assert reasons == {"silent": "implausible clip: transcripts.tsv:3 (silent.wav): too long for the text: 9.000 s per word "
-                                 "(maximum 3.0); mostly silence: 100% of frames below -40 dBFS (maximum 90%)"}
+    assert reasons == {
+        "silent": "implausible clip: transcripts.tsv:3 (silent.wav): too long for the text: 9.000 s per word "
+        "(maximum 3.0); mostly silence: 100% of frames below -40 dBFS (maximum 90%)"
+    }
 
 
 def test_truncated_and_random_audio_are_quarantined_naming_the_file(folder, local_store, shared_data):
@@ -146,7 +145,11 @@ def test_every_reason_counts_under_its_kind_not_its_file_or_id(folder, local_sto
     out = ingest(SpeechSourceConfig(folder=str(folder)), local_store.objects.config)
     kinds = sorted(reason_kind(r["reason"]) for r in local_store.get(out.quarantine).to_table().to_pylist())
     assert kinds == [
-        "duplicate id", "duplicate id", "file not found", "implausible clip", "malformed transcript line",
+        "duplicate id",
+        "duplicate id",
+        "file not found",
+        "implausible clip",
+        "malformed transcript line",
         "transcript line is not UTF-8",
     ]
 
