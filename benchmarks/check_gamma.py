@@ -62,13 +62,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from prefect import flow  # noqa: E402
 
 from flows.config import load_config  # noqa: E402
-from flows.pipeline import data_stages  # noqa: E402
+from flows.salad_flow import stage1_and_probe  # noqa: E402
 from flows.spoken import speak  # noqa: E402
 from salad_core.corpus.bundled import topic_of_url  # noqa: E402
 from storage import ArtifactRef, ArtifactStore  # noqa: E402
-from tasks.checkpoint_store import SourceRefs  # noqa: E402
 from tasks.misalignment import read_misalignment, score_misalignment  # noqa: E402
-from tasks.probe import build_probe_texts  # noqa: E402
 from tasks.select import select_texts  # noqa: E402
 from tasks.train import train_stage  # noqa: E402
 
@@ -81,13 +79,9 @@ def check_gamma_flow(store_uri: str, seeds: list[int], stage2_steps: int, extra:
     base = [f"store.uri={store_uri}", f"stage2.steps={stage2_steps}", *(extra or [])]
     config = load_config("tiny", base)
     store = config.store
-    data = data_stages(config)
-    corpus, cluster, teacher, mimi = data.ingest.corpus, data.cluster, data.teacher.teacher, data.mimi_weights()
-    natural, text = data.stage1_speech(), SourceRefs(corpus=corpus)
-    stage1 = train_stage(config.stage1, {"natural": natural, "text": text}, teacher, store)
-    probe_texts = build_probe_texts(corpus, cluster.assignments, config.probe, store)
-    probe = speak(probe_texts, "probe_speech", config.tts, config.gate, config.tokenize, store, mimi)
-    scored_with = stage1.pre_decay or stage1.final
+    before = stage1_and_probe(config)  # the same steps as the SALAD flow, up to the selection
+    data, stage1, probe_texts, probe, natural, text = before.data, before.stage1, before.probe_texts, before.probe, before.natural, before.text
+    corpus, cluster, teacher, mimi, scored_with = data.ingest.corpus, data.cluster, data.teacher.teacher, data.mimi_weights(), before.scored_with
 
     def m_with(checkpoint: ArtifactRef) -> ArtifactRef:
         return score_misalignment(checkpoint, probe.codes.codes, probe.speech.speech, probe_texts, config.misalignment, store)

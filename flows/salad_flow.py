@@ -23,6 +23,8 @@ tokenization fits random codebooks when no real weights are cached, the others r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
@@ -53,6 +55,35 @@ class SaladOutputs(BaseModel):
     evaluation: EvaluationOutputs
 
 
+@dataclass
+class BeforeSelection:
+    """What active selection starts from: the data stages, Stage I, and the probe spoken and tokenized."""
+
+    data: PipelineOutputs
+    stage1: TrainOutputs
+    probe_texts: ArtifactRef
+    probe: SpokenOutputs
+    natural: SourceRefs
+    text: SourceRefs
+
+    @property
+    def scored_with(self) -> ArtifactRef:
+        """The checkpoint M(c) is scored with: Stage I's pre-decay one (its final one when there is none)."""
+        return self.stage1.pre_decay or self.stage1.final
+
+
+def stage1_and_probe(config: PipelineConfig) -> BeforeSelection:
+    """Data stages → Stage I (natural speech + text replay) → probe texts spoken, gated and tokenized."""
+    store = config.store
+    data = data_stages(config)
+    corpus, mimi = data.ingest.corpus, data.mimi_weights()
+    natural, text = data.stage1_speech(), SourceRefs(corpus=corpus)
+    stage1 = train_stage(config.stage1, {"natural": natural, "text": text}, data.teacher.teacher, store)
+    probe_texts = build_probe_texts(corpus, data.cluster.assignments, config.probe, store)
+    probe = speak(probe_texts, "probe_speech", config.tts, config.gate, config.tokenize, store, mimi)
+    return BeforeSelection(data=data, stage1=stage1, probe_texts=probe_texts, probe=probe, natural=natural, text=text)
+
+
 def check_launch_cost(store: ArtifactStore, selection: ArtifactRef, config: PipelineConfig) -> None:
     """Before paying for the selection's speech and Stage II: estimate, publish, refuse beyond the budget."""
     from salad_core.selection.cost import Workload
@@ -79,15 +110,11 @@ def salad_flow(config: PipelineConfig = PipelineConfig()) -> SaladOutputs:
 def salad_method(config: PipelineConfig) -> SaladOutputs:
     """The method's steps (salad_flow's body, without the store's lock)."""
     store = config.store
-    data = data_stages(config)
-    corpus, cluster, teacher, mimi = data.ingest.corpus, data.cluster, data.teacher.teacher, data.mimi_weights()
-    natural, text = data.stage1_speech(), SourceRefs(corpus=corpus)
-    stage1 = train_stage(config.stage1, {"natural": natural, "text": text}, teacher, store)
+    before = stage1_and_probe(config)
+    data, stage1, probe_texts, probe, natural, text = before.data, before.stage1, before.probe_texts, before.probe, before.natural, before.text
+    corpus, cluster, teacher, mimi, scored_with = data.ingest.corpus, data.cluster, data.teacher.teacher, data.mimi_weights(), before.scored_with
 
     # active selection: M(c) on the probe with the pre-decay checkpoint, then γ-weighted sampling
-    probe_texts = build_probe_texts(corpus, cluster.assignments, config.probe, store)
-    probe = speak(probe_texts, "probe_speech", config.tts, config.gate, config.tokenize, store, mimi)
-    scored_with = stage1.pre_decay or stage1.final
     misalignment = score_misalignment(scored_with, probe.codes.codes, probe.speech.speech, probe_texts, config.misalignment, store)
     selection = select_texts(
         corpus,
