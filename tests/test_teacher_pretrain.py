@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from salad_core.corpus.bundled import generate_bundled_corpus
-from salad_core.teacher.config import TeacherConfig
 from salad_core.teacher.corpus_text import split_documents
 from salad_core.teacher.evaluate import evaluate_teacher
 from salad_core.teacher.lr_schedule import warmup_cosine
@@ -14,23 +13,9 @@ from salad_core.teacher.pretraining import new_tiny_teacher, pretrain, window_ba
 from salad_core.teacher.threads import torch_threads
 from salad_core.teacher.token_stream import corpus_token_streams, token_windows
 from salad_core.teacher.tokenizer import train_bpe_tokenizer
+from tests.tiny_models import MICRO_TEACHER
 
-MICRO = TeacherConfig(
-    vocab_size=512,
-    hidden=64,
-    n_layer=1,
-    n_head=4,
-    n_kv_head=2,
-    mlp=128,
-    seq_len=64,
-    batch_size=8,
-    train_steps=200,
-    warmup_steps=10,
-    lr=3e-3,
-    held_out_fraction=0.1,
-    max_eval_tokens=4096,
-    cpu_threads=1,
-)
+MICRO = MICRO_TEACHER
 
 
 @pytest.fixture(scope="module")

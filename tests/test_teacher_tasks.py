@@ -10,7 +10,6 @@ import torch
 import salad_core.teacher.pretraining
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.model import llm_from_config, tiny_qwen2_config
-from salad_core.teacher.config import TeacherConfig
 from salad_core.teacher.perplexity import model_perplexity
 from salad_core.teacher.pretraining import new_tiny_teacher, pretrain
 from salad_core.teacher.threads import torch_threads
@@ -19,23 +18,10 @@ from salad_core.teacher.tokenizer import speech_marker_ids
 from storage import ArtifactStore
 from tasks.ingest import ingest_corpus
 from tasks.teacher import CORPUS_COLUMNS, build_teacher, build_tokenizer, load_teacher, read_tokenizer
+from salad_core.teacher.config import TeacherConfig
+from tests.tiny_models import MICRO_TEACHER
 
-MICRO = TeacherConfig(
-    vocab_size=512,
-    hidden=64,
-    n_layer=1,
-    n_head=4,
-    n_kv_head=2,
-    mlp=128,
-    seq_len=64,
-    batch_size=8,
-    train_steps=150,
-    warmup_steps=10,
-    lr=3e-3,
-    held_out_fraction=0.1,
-    max_eval_tokens=4096,
-    cpu_threads=1,
-)
+MICRO = MICRO_TEACHER.model_copy(update={"train_steps": 150})
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ import torch
 
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.mimi import CodebookFitConfig, MimiConfig, MimiTokenizer
-from salad_core.teacher.config import TeacherConfig
 from salad_core.training import Mixture, SpeechSource, TextSource, TrainConfig, TrainingDataError, pack
 from salad_core.interleave.builder import InterleaveConfig
 from storage import ArtifactRef, ArtifactStore, StageSpec
@@ -32,24 +31,10 @@ from tasks.sharded_stage import write_table_artifact
 from tasks.teacher import build_teacher, build_tokenizer, read_tokenizer
 from tasks.tokenize import WEIGHTS_SCHEMA, codes_schema
 from tasks.tokenize_config import TokenizeConfig
+from tests.tiny_models import MICRO_TEACHER as TINY_TEACHER
 
 torch.set_num_threads(1)
-MICRO_TEACHER = TeacherConfig(
-    vocab_size=512,
-    hidden=64,
-    n_layer=1,
-    n_head=4,
-    n_kv_head=2,
-    mlp=128,
-    seq_len=64,
-    batch_size=8,
-    train_steps=40,
-    warmup_steps=5,
-    lr=3e-3,
-    held_out_fraction=0.1,
-    max_eval_tokens=2048,
-    cpu_threads=1,
-)
+MICRO_TEACHER = TINY_TEACHER.model_copy(update={"train_steps": 40, "warmup_steps": 5, "max_eval_tokens": 2048})
 CODES_SCHEMA = codes_schema(TokenizeConfig())  # the `codes` layout tasks/tokenize.py writes
 TRANSCRIPTS_SCHEMA = pa.schema(
     [("id", pa.string()), ("text", pa.string()), ("word_timings", pa.list_(pa.struct([("word", pa.string()), ("start", pa.float64()), ("end", pa.float64())])))]
