@@ -9,6 +9,7 @@ another version of the same label was built by other code, so it is stale.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 
@@ -17,8 +18,9 @@ from storage.catalog import code_label
 SKIP = {"train_worker"}  # imports DeepSpeed; its version is tasks.checkpoint_store.TRAIN_CODE_VERSION
 
 
+@functools.cache  # the code of a running process does not change; importing every stage once is ~8 s
 def current_code_versions() -> dict[str, str]:
-    """Label → current code version of every stage module in `tasks`."""
+    """Label → current code version of every stage module in `tasks` (do not mutate the result)."""
     import tasks
 
     versions: dict[str, str] = {}
