@@ -49,6 +49,4 @@ def record_schema(kind: str, **kwargs) -> pa.Schema:
         raise KeyError(f"no record kind {kind!r}; known: {sorted(RECORDS)} (task-built: {sorted(TASK_RECORDS)})")
     module, attribute = RECORDS[kind].split(":")
     value = getattr(importlib.import_module(module), attribute)
-    if callable(value):
-        value = value(**kwargs) if kwargs else value(*([[]] if kind in ("synthetic_speech", "quarantine") else []))
-    return value
+    return value(**kwargs) if callable(value) else value

@@ -40,9 +40,9 @@ CRASHED_WORKER_REASON = "synthesis worker process died on this row"
 HUNG_WORKER_REASON = "synthesis hung on this row (timed out; its worker was replaced)"
 
 
-def speech_schema(extra: list[pa.Field]) -> pa.Schema:
+def speech_schema(extra: list[pa.Field] = ()) -> pa.Schema:
     """Arrow schema of speech records: the fixed SPEECH_FIELDS followed by the stage's `extra` passthrough fields, in that order."""
-    return pa.schema(SPEECH_FIELDS + extra)
+    return pa.schema(SPEECH_FIELDS + list(extra))
 
 
 def quarantine_record(row: dict[str, Any], reason: str, error: str | None, text_chars: int) -> dict[str, Any]:
