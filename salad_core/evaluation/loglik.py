@@ -35,6 +35,7 @@ class Request:
 
     @property
     def n_frames(self) -> int:
+        """Speech frames in the context; 0 for a text-only request."""
         return 0 if self.frames is None else int(self.frames.shape[0])
 
     def __len__(self) -> int:

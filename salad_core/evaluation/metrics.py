@@ -31,14 +31,17 @@ class AccuracyRow:
 
     @property
     def teacher_text(self) -> float | None:
+        """Teacher accuracy on text; None when that view was not scored."""
         return self.accuracy.get("teacher_text")
 
     @property
     def student_text(self) -> float | None:
+        """Student accuracy on text; None when that view was not scored."""
         return self.accuracy.get("student_text")
 
     @property
     def student_speech(self) -> float | None:
+        """Student accuracy on speech; None when that view was not scored."""
         return self.accuracy.get("student_speech")
 
     @property

@@ -60,10 +60,12 @@ class ItemScore:
 
     @property
     def correct_raw(self) -> bool:
+        """Whether the acc prediction (highest summed log-probability) is the answer."""
         return self.pred_raw == self.answer
 
     @property
     def correct_norm(self) -> bool:
+        """Whether the acc_norm prediction (highest log-probability per character) is the answer."""
         return self.pred_norm == self.answer
 
 

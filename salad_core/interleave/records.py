@@ -56,6 +56,7 @@ class TextSegment(BaseModel):
 
     @property
     def length(self) -> int:
+        """Student positions this segment occupies: one per text token."""
         return len(self.token_ids)
 
 
@@ -114,6 +115,7 @@ class InterleavedSample(BaseModel):
 
     @property
     def has_speech(self) -> bool:
+        """Whether any segment is speech; False for a text-only sample."""
         return any(isinstance(s, SpeechSegment) for s in self.segments)
 
     @model_validator(mode="after")

@@ -75,6 +75,7 @@ class MimiConfig(BaseModel):
 
     @property
     def on_cpu(self) -> bool:
+        """Whether `device` is a CPU (with or without an index): it picks the CPU defaults for batching and chunking."""
         return self.device.split(":")[0] == "cpu"
 
     @property

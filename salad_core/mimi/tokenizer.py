@@ -136,6 +136,7 @@ class MimiTokenizer:
 
     @property
     def num_codebooks(self) -> int:
+        """RVQ levels kept per frame: the width of the code arrays this tokenizer returns."""
         return self.model.num_codebooks
 
     def encode_batch(self, audios: Sequence[np.ndarray]) -> list[np.ndarray]:

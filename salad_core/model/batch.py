@@ -42,6 +42,7 @@ class DistillBatch:
 
     @property
     def n_samples(self) -> int:
+        """Samples in the batch (B, the rows of `input_ids`)."""
         return self.input_ids.shape[0]
 
     def to(self, device: str | torch.device) -> "DistillBatch":

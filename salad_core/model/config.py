@@ -34,6 +34,7 @@ class AdapterConfig(BaseModel):
 
     @property
     def head_dim(self) -> int:
+        """Width of one attention head: `width` / `n_head`."""
         return self.width // self.n_head
 
     @model_validator(mode="after")

@@ -52,6 +52,7 @@ class DistillLoss:
 
     @property
     def n_positions(self) -> int:
+        """Text-next positions the loss was computed over (N, the length of the per-position tensors)."""
         return self.kl_per_position.shape[0]
 
 

@@ -111,10 +111,12 @@ class StageCost(BaseModel):
 
     @property
     def device_hours(self) -> float:
+        """Hours the stage's work takes on one device at its throughput."""
         return self.amount / self.throughput.per_second / SECONDS_PER_HOUR
 
     @property
     def wall_hours(self) -> float:
+        """Device-hours divided over the stage's `devices`, assuming linear scaling."""
         return self.device_hours / self.devices
 
 
@@ -124,10 +126,12 @@ class CostEstimate(BaseModel):
 
     @property
     def device_hours(self) -> float:
+        """Device-hours of all stages summed, whatever their device; `cost_markdown` splits them per device."""
         return sum(s.device_hours for s in self.stages)
 
     @property
     def storage_bytes(self) -> float:
+        """Bytes written by all stages together."""
         return sum(s.storage_bytes for s in self.stages)
 
 
@@ -189,6 +193,7 @@ def check_budget(estimate: CostEstimate, max_device_hours: float | None, overrid
 
 
 def human_bytes(n: float) -> str:
+    """`n` bytes in decimal units (1 KB = 1000 B) for the cost table: whole bytes below 1 KB, one decimal above."""
     for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
         if n < 1000 or unit == "PB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
@@ -197,6 +202,7 @@ def human_bytes(n: float) -> str:
 
 
 def work(amount: float, unit: str) -> str:
+    """A stage's work as a reader counts it: audio-s as hours of audio, 1e9 tokens or more in billions, else `amount unit`."""
     if unit == "audio-s":
         return f"{amount / SECONDS_PER_HOUR:,.0f} h of audio"
     if unit == "tokens" and amount >= 1e9:
@@ -210,12 +216,15 @@ def hours(h: float) -> str:
 
 
 def duration(h: float) -> str:
+    """Wall-clock `h` hours for the table: hours from 1 h, else minutes, and "< 1 min" below a minute."""
     if h >= 1:
         return f"{h:,.1f} h"
     return f"{h * 60:.0f} min" if h * 60 >= 1 else "< 1 min"
 
 
 def cost_markdown(estimate: CostEstimate) -> str:
+    """The estimate as a Markdown table: one row per stage, marked measured or assumed with its source, then a total row
+    (device-hours per device, wall-clock of the stages run one after another, storage) and the assumptions."""
     lines = [
         "| stage | work | throughput per device | device | device-hours | devices | wall-clock | storage | figure |",
         "|---|---:|---:|---|---:|---:|---:|---:|---|",
@@ -344,6 +353,7 @@ class PlanCluster(BaseModel):
 
     @property
     def cores(self) -> int:
+        """CPU cores for the CPU stages: 2 per machine (cpu) or `cpu_cores_per_node` per GPU node."""
         return self.nodes * (2 if self.device_kind == "cpu" else self.cpu_cores_per_node)
 
 

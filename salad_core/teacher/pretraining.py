@@ -47,6 +47,7 @@ class PretrainResult:
 
     @property
     def tokens_per_s(self) -> float:
+        """Tokens per second of wall time over the run; 0.0 when no time was measured."""
         return self.tokens / self.wall_time_s if self.wall_time_s > 0 else 0.0
 
 

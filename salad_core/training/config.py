@@ -113,6 +113,7 @@ class TrainConfig(BaseModel):
 
     @property
     def decay_steps(self) -> int:
+        """Optimizer steps of the final decay: `decay_fraction` of `steps`, at least one."""
         return max(1, round(self.decay_fraction * self.steps))
 
     @property
@@ -127,6 +128,7 @@ class TrainConfig(BaseModel):
 
     @classmethod
     def preset(cls, name: Literal["tiny", "3b", "7b"], stage: Literal[1, 2] = 1) -> "TrainConfig":
+        """The config of preset `name`; `stage=2` applies that preset's Stage II overrides (steps, no warmup, whole-run decay, mixture)."""
         fields = dict(PRESETS[name])
         if stage == 2:
             fields.update(STAGE2_OVERRIDES[name])

@@ -82,10 +82,12 @@ class LaunchPlan(BaseModel):
 
     @property
     def hosts(self) -> tuple[str, ...]:
+        """Active host names in hostfile order; empty when no hostfile is used."""
         return tuple(self.slots)
 
     @property
     def multi_node(self) -> bool:
+        """Whether more than one host is active, which is when `check_multi_node` asks for a store every node reaches."""
         return len(self.slots) > 1
 
     @property

@@ -34,6 +34,7 @@ class TrainState:
     data: dict = field(default_factory=dict)  # Mixture.state() after `step`
 
     def as_dict(self) -> dict:
+        """The state as a plain dict of `step`, `tokens` and `data`."""
         return {"step": self.step, "tokens": self.tokens, "data": self.data}
 
 

@@ -115,9 +115,11 @@ class EspeakBackend(TTSBackend):
         self.pitch = pitch
 
     def voices(self) -> list[str]:
+        """The espeak-ng voices this backend was built with, each checked to exist at construction."""
         return list(self._voices)
 
     def model_info(self) -> dict:
+        """Manifest identity: espeak-ng's version, voices, rate and pitch; machine paths only under `local_paths`."""
         return {
             "backend": self.name,
             "model_id": "espeak-ng",

@@ -45,6 +45,7 @@ class Synthesis:
 
     @property
     def duration_s(self) -> float:
+        """Length of the audio in seconds."""
         return len(self.audio) / self.sample_rate
 
 

@@ -114,9 +114,12 @@ class KokoroBackend(TTSBackend):
             self.pipeline.voices[voice] = pack
 
     def voices(self) -> list[str]:
+        """The voices whose packs this backend loaded (the only ones `synthesize` accepts)."""
         return list(self._voices)
 
     def model_info(self) -> dict:
+        """Manifest identity: model id, weight and voice hashes (None with random weights), seed, device, dtype, speed and G2P;
+        machine paths only under `local_paths`."""
         return {
             "backend": self.name,
             **self._identity,

@@ -65,6 +65,7 @@ class RowSynthesizer:
         self._voices = self.backend.voices()
 
     def model_info(self) -> dict:
+        """The backend's `model_info`, for the stage's manifest."""
         return self.backend.model_info()
 
     def run(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
