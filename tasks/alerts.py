@@ -19,6 +19,7 @@ DEFAULT_QUARANTINE_RATE_THRESHOLD = 0.05  # a stage that sets aside more than 5%
 
 
 def quarantine_rate(kept: int, quarantined: int) -> float:
+    """Share of a stage's rows set aside (`quarantined` of `kept` + `quarantined`); 0.0 when there were no rows."""
     total = kept + quarantined
     return quarantined / total if total else 0.0
 

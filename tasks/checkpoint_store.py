@@ -66,6 +66,7 @@ class SourceRefs(BaseModel):
     corpus: ArtifactRef | None = None
 
     def refs(self) -> list[ArtifactRef]:
+        """The artifacts this source names, those set, in codes, transcripts, corpus order."""
         return [r for r in (self.codes, self.transcripts, self.corpus) if r is not None]
 
 
@@ -87,6 +88,7 @@ class RunIdentity(BaseModel):
     code_version: str = Field(default_factory=lambda: TRAIN_CODE_VERSION)
 
     def params(self) -> dict[str, Any]:
+        """The run's manifest params: train config content, data refs per source, world size, precision, parent checkpoint."""
         return {
             "train": self.config.content_params(),
             "data": {
@@ -99,6 +101,7 @@ class RunIdentity(BaseModel):
         }
 
     def parents(self) -> list[ArtifactRef]:
+        """The run's lineage: data artifacts, teacher, tokenizer, Mimi weights and parent checkpoint, each once."""
         refs = [r for s in self.data.values() for r in s.refs()] + [self.teacher, self.tokenizer]
         refs += [r for r in (self.mimi_weights, self.parent) if r is not None]
         seen, out = set(), []
@@ -109,14 +112,18 @@ class RunIdentity(BaseModel):
         return out
 
     def models(self) -> dict[str, str]:
+        """The codec that made the speech codes (`mimi`), when known: another codec is another version."""
         return {"mimi": self.mimi_model} if self.mimi_model else {}
 
     def checkpoint_spec(self, step: int, kind: str) -> StageSpec:
+        """The spec of this run's checkpoint at `step` (`kind` as the trainer names it, e.g. `final`): same run,
+        step and kind, same fingerprint, so a rerun finds the checkpoint instead of training again."""
         return StageSpec(
             name=CHECKPOINT, params={**self.params(), "step": step, "kind": kind}, code_version=self.code_version, parents=self.parents(), models=self.models()
         )
 
     def metrics_spec(self) -> StageSpec:
+        """The spec of this run's training-metrics table (one version per run, not per step)."""
         return StageSpec(name=METRICS, params=self.params(), code_version=self.code_version, parents=self.parents(), models=self.models())
 
 
@@ -155,11 +162,15 @@ def _read(store: ArtifactStore, ref: ArtifactRef | str, shard: int) -> tuple[pa.
 
 
 def read_student_state(store: ArtifactStore, ref: ArtifactRef | str) -> dict[str, torch.Tensor]:
+    """The student's weights of checkpoint `ref`, bit-exact and without any pickle; ValueError when `ref`
+    is not a checkpoint, TamperedCheckpoint when the stored table fails its checks or manifest digest."""
     table, stats, label = _read(store, ref, STUDENT_SHARD)
     return table_to_tensors(table, f"{label} (student weights)", stats["student_digest"])
 
 
 def read_engine_files(store: ArtifactStore, ref: ArtifactRef | str) -> dict[str, bytes]:
+    """DeepSpeed's engine-state files of checkpoint `ref`, verified against the manifest's digest before
+    DeepSpeed's torch.load sees them; TamperedCheckpoint on any mismatch."""
     table, stats, label = _read(store, ref, ENGINE_SHARD)
     return table_to_files(table, f"{label} (engine state)", stats["engine_digest"])
 
@@ -179,6 +190,8 @@ def load_code_decoder(store: ArtifactStore, mimi_weights: ArtifactRef | None, nu
 
 
 def student_from_state(state: dict[str, torch.Tensor], llm_config_json: str, adapter: dict, codes_to_latents=None) -> SpeechLM:
+    """A SpeechLM built from `llm_config_json` and `adapter` in the float dtype of `state`, with `state`
+    loaded; ValueError when the weights do not fit the config (only tied weights may be missing)."""
     fields = json.loads(llm_config_json)
     llm_config = AutoConfig.for_model(fields.pop("model_type"), **fields)
     floats = {t.dtype for t in state.values() if t.is_floating_point()}

@@ -50,6 +50,9 @@ def _spec(name: str, config: ClusterConfig, fields: set[str], parents: list[Arti
 
 
 def fit_stage(store: ArtifactStore, embeddings: ArtifactRef, config: ClusterConfig) -> tuple[ArtifactRef, bool]:
+    """The `centroids` version for `embeddings` and whether it was reused (k-means fitted only when not
+    committed); ValueError when the fit sample holds fewer than `config.k` documents."""
+
     def build() -> tuple[pa.Table, dict]:
         collector = FitSampleCollector(config.fit_fraction, config.fit_max_vectors, config.seed)
         for batch in store.get(embeddings).iter_batches(batch_size=4096):
@@ -98,9 +101,12 @@ class AssignStage(ShardedStage):
             )
 
     def num_shards(self) -> int:
+        """One assignments shard per embeddings shard."""
         return len(self.embeddings.manifest.shards)
 
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """Shard `shard`'s cluster and distance per document, sorted by cluster; ValueError when its ids
+        are not the corpus shard's, row for row."""
         if self.centroids is None:
             self.centroids = arrow_to_vectors(self.store.get(self.centroids_ref).to_table().column("centroid"))
         rows = self.embeddings.read_shard(shard)
@@ -123,12 +129,17 @@ def check_same_ids(embedded: pa.ChunkedArray, corpus: pa.ChunkedArray, shard: in
 
 
 def assign_stage(store: ArtifactStore, corpus: ArtifactRef, embeddings: ArtifactRef, centroids_ref: ArtifactRef, config: ClusterConfig):
+    """The `assignments` version (resumed shard by shard) and whether it was reused; `embeddings` must
+    have been made from `corpus`, shard for shard and row for row."""
     spec = _spec(ASSIGNMENTS, config, set(), [embeddings, centroids_ref, corpus])
     result = AssignStage(store, spec, embeddings, centroids_ref, corpus).run()
     return result.ref, result.reused
 
 
 def stats_stage(store: ArtifactStore, corpus: ArtifactRef, assignments: ArtifactRef, config: ClusterConfig) -> tuple[ArtifactRef, bool]:
+    """The `cluster_stats` version (size, share, mean distance, examples, top terms per cluster) and
+    whether it was reused; texts are read back from `corpus` through the assignments' rows."""
+
     def build() -> tuple[pa.Table, dict]:
         stats = ClusterStats(config)
         text_source, assigned = store.get(corpus), store.get(assignments)
@@ -151,6 +162,9 @@ def stats_stage(store: ArtifactStore, corpus: ArtifactRef, assignments: Artifact
 
 
 def report_stage(store: ArtifactStore, stats_ref: ArtifactRef, assignments: ArtifactRef, embeddings: ArtifactRef, config: ClusterConfig) -> ArtifactRef:
+    """The `cluster_report` version: markdown summary and PNG figure (drawn from the first shard). Its
+    own code version, so a change to the figure re-draws the report and never re-fits k-means."""
+
     def build() -> tuple[pa.Table, dict]:
         stats = store.get(stats_ref).to_table()
         emb, assigned = store.get(embeddings), store.get(assignments)
@@ -185,6 +199,8 @@ def publish_report(store: ArtifactStore, report: ArtifactRef) -> None:
 
 @task(name="cluster-corpus")
 def cluster_corpus(corpus: ArtifactRef, embeddings: ArtifactRef, config: ClusterConfig, store_config: StoreConfig) -> ClusterOutputs:
+    """Centroids, assignments, stats and report of `corpus` from its `embeddings`, each reused when
+    committed; `reused` is true only when centroids, assignments and stats all were."""
     store = ArtifactStore.open(store_config)
     centroids, fit_reused = fit_stage(store, embeddings, config)
     assignments, assign_reused = assign_stage(store, corpus, embeddings, centroids, config)

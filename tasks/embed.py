@@ -40,6 +40,8 @@ class EmbedOutputs(BaseModel):
 
 
 def embed_spec(corpus: ArtifactRef, config: EmbedConfig) -> StageSpec:
+    """The `embeddings` spec of `corpus`: the config without runtime knobs, and the model named by the
+    SHA-256 of its weight files (resolved locally, never downloaded nor loaded)."""
     source = resolve_model(config.model, config.revision, config.hf_cache_dir)
     model_id = f"{config.model}@{source.revision or 'local'}#sha256:{weights_sha256(source.path)[:16]}"
     return StageSpec(
@@ -61,13 +63,16 @@ class EmbedStage(ShardedStage):
         self.embedder: Embedder | None = None
 
     def num_shards(self) -> int:
+        """One embeddings shard per corpus shard."""
         return len(self.source.manifest.shards)
 
     def load_model(self) -> None:
+        """Load the embedder on first need; later calls keep it (a fully committed run never loads it)."""
         if self.embedder is None:
             self.embedder = Embedder(self.config)
 
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """`id, embedding` of corpus shard `shard`, row for row; an empty shard gives no rows, same schema."""
         self.load_model()
         rows = self.source.read_shard(shard, columns=["id", "text"])
         ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
@@ -78,12 +83,15 @@ class EmbedStage(ShardedStage):
         return pa.table({"id": pa.array(ids, pa.string()), "embedding": pa.concat_arrays([vectors_to_arrow(p) for p in parts])}), None
 
     def stats(self) -> dict:
+        """The model's info and dimension and the long-document policy, for the manifest (no info if no shard loaded the model)."""
         info = self.embedder.model_info() if self.embedder else {}
         return {"model_info": info, "dim": info.get("dim"), "long_documents": self.config.long_documents}
 
 
 @task(name="embed-corpus")
 def embed_corpus(corpus: ArtifactRef, config: EmbedConfig, store_config: StoreConfig) -> EmbedOutputs:
+    """The `embeddings` version of `corpus` (reused or resumed when committed), in this process or on
+    Ray actors as `config.ray` says."""
     store = ArtifactStore.open(store_config)
     spec = embed_spec(corpus, config)
     build = partial(EmbedStage, spec=spec, corpus=corpus, config=config)  # each Ray actor's own stage and model

@@ -43,6 +43,7 @@ SPOKEN_CODE_VERSION = stage_version("eval-spoken-2", __name__)
 
 
 def items_name(benchmark: str) -> str:
+    """The artifact name of a benchmark's items, `eval_items_<benchmark>`."""
     return f"eval_items_{benchmark}"
 
 
@@ -60,6 +61,8 @@ class SpokenInputs(BaseModel):
 
 
 def items_spec(config: BenchmarkConfig) -> StageSpec:
+    """The items spec of `config`: its item params plus each input file's identity (url, size,
+    ETag/mtime), so an edited file is a new version while an unchanged rerun reads nothing."""
     params = config.item_params()
     if config.paths:
         params["inputs"] = [file_identity(u) for u in resolve_files(config.paths)]
@@ -98,6 +101,8 @@ class _ItemsStage(ShardedStage):
 
 @task(name="load-eval-items")
 def load_eval_items(config: BenchmarkConfig, store_config: StoreConfig) -> EvalItemsOutputs:
+    """A benchmark's items and quarantine (reused when committed) with their row counts; ValueError
+    when no row of its files makes an item."""
     store = ArtifactStore.open(store_config)
     result = _ItemsStage(store, items_spec(config), config).run()
     items_stats = store.get(result.ref).manifest

@@ -29,6 +29,8 @@ class IngestOutputs(BaseModel):
 
 
 def ingest_specs(config: IngestConfig) -> tuple[StageSpec, StageSpec, list]:
+    """Corpus and quarantine specs of `config` and its resolved input files; the files' identities and
+    the mojibake detector are part of the version."""
     files = resolve_paths(config.paths) if config.source == "fineweb" else []
     params = config.model_dump(mode="json")
     # the exact input files (with their size and etag) are part of the version: a new snapshot is a new version
@@ -51,19 +53,23 @@ class IngestStage(ShardedStage):
         self.run_ = CorpusIngest(config, files)
 
     def produce(self, committed: set[int]):
+        """Every shard of the stream in order: every row is read, only shards not in `committed` are written."""
         # every row is read (shard boundaries come from the stream), only uncommitted shards are written
         for shard, table in self.run_.shards():
             yield ShardResult(shard, None if shard in committed else table)
 
     def final_quarantine(self):
+        """Every row set aside, known once the stream has been read: the quarantine's single shard."""
         return self.run_.quarantine_table()
 
     def stats(self) -> dict:
+        """The ingest counts for the manifest (read, kept, quarantined, filtered, repaired, rows per file)."""
         return self.run_.stats()
 
 
 @task(name="ingest-corpus")
 def ingest_corpus(config: IngestConfig, store_config: StoreConfig) -> IngestOutputs:
+    """The `corpus` and `corpus_quarantine` versions of `config`: reused when committed, resumed otherwise."""
     store = ArtifactStore.open(store_config)
     corpus_spec, _, files = ingest_specs(config)
     result = IngestStage(store, corpus_spec, config, files).run()

@@ -31,6 +31,7 @@ PROBE_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("cluster"
 
 
 def probe_spec(corpus: ArtifactRef, assignments: ArtifactRef, config: ProbeConfig) -> StageSpec:
+    """The `probe_texts` spec: the probe config, with `corpus` and `assignments` as parents."""
     return StageSpec(name=PROBE_TEXTS, params=config.model_dump(mode="json"), code_version=PROBE_CODE_VERSION, parents=[corpus, assignments])
 
 

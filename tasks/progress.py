@@ -49,10 +49,12 @@ def parse_train_line(line: str) -> dict[str, Any] | None:
 
 
 def add_progress_listener(listener: ProgressListener) -> None:
+    """Have `listener(label, done, expected)` called on every stage's progress in this process (the CLI's bar)."""
     _listeners.append(listener)
 
 
 def remove_progress_listener(listener: ProgressListener) -> None:
+    """Stop calling `listener`, which must have been added."""
     _listeners.remove(listener)
 
 
@@ -73,6 +75,8 @@ class StageProgress:
             self.artifact_id = create_progress_artifact(0.0, key=prefect_key(f"{spec.name}-progress"), description=f"{self.label}: started")
 
     def advance(self, done: int, rows: int | None = None) -> None:
+        """`done` shards (and `rows` rows) so far, committed earlier or now: the listeners hear of it at once,
+        the Prefect UI at most every `min_interval` seconds."""
         self.done = done
         if rows is not None:
             self.rows = rows
@@ -96,6 +100,8 @@ class StageProgress:
             self._update()
 
     def finish(self) -> None:
+        """Done: the total becomes what was done (the expectation may have been an upper bound), and the
+        listeners and the Prefect UI are told at once."""
         self.total = self.done  # the expectation may have been an upper bound (filtered rows)
         for listener in list(_listeners):
             listener(self.label, self.done, self.total)
@@ -132,12 +138,14 @@ class TrainProgress(StageProgress):
             self.publish_table()
 
     def status_line(self, elapsed_s: float | None = None) -> str:
+        """The stage's status line plus the latest training loss, tokens/s and tokens seen."""
         line = super().status_line(elapsed_s)
         if "loss" in self.latest:
             line += f"; loss {self.latest['loss']:.4f}, {self.latest.get('tokens_per_s', 0):,.0f} tokens/s, {self.latest.get('tokens', 0):,} tokens"
         return line
 
     def publish_table(self) -> None:
+        """The logged steps as the live Prefect table; a no-op outside a Prefect run or before the first record."""
         self._last_table = time.monotonic()
         if not self.records or not in_prefect_run():
             return
@@ -147,5 +155,6 @@ class TrainProgress(StageProgress):
         create_table_artifact(rows, key=self.table_key, description=self.status_line())
 
     def finish(self) -> None:
+        """Finish the progress, then publish the final table of logged steps."""
         super().finish()
         self.publish_table()

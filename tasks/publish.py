@@ -26,10 +26,12 @@ LINEAGE_KEY, CATALOG_KEY = "salad-lineage", "salad-catalog"
 
 
 def prefect_key(name: str) -> str:
+    """`name` as a Prefect artifact key: `salad-` and the name in lower case, other characters as dashes."""
     return "salad-" + re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
 
 
 def in_prefect_run() -> bool:
+    """True inside a Prefect flow or task run; the publishers are no-ops elsewhere (plain calls, tests)."""
     from prefect.context import FlowRunContext, TaskRunContext
 
     return TaskRunContext.get() is not None or FlowRunContext.get() is not None
