@@ -74,6 +74,9 @@ class GateOutputs(BaseModel):
 
 
 def gate_specs(speech: Artifact, config: QualityGateConfig) -> dict[str, StageSpec]:
+    """The gate's specs for `speech`: `quality` (per-row verdicts, keyed without the cluster rule, so
+    changing it re-splits without re-judging) and `gated`, `quarantine`, `clusters` on top of it.
+    An ASR model enters by the hash of its files, not by its path on this machine."""
     params, models = config.content_params(), {}
     if config.asr_model_path:
         # what the model is, not where this machine keeps it: the same files in another folder, the same version
@@ -92,6 +95,7 @@ def gate_specs(speech: Artifact, config: QualityGateConfig) -> dict[str, StageSp
 
 
 def truncate(text: str | None, chars: int) -> str | None:
+    """`text` cut to `chars` characters with its full length noted; None and shorter texts unchanged."""
     if text is None or len(text) <= chars:
         return text
     return text[:chars] + f"… [{len(text)} characters]"
@@ -120,6 +124,7 @@ class QualityPass(ShardedStage):
 
     @property
     def asr(self):
+        """The local CTC recognizer, loaded on first use; None when no `asr_model_path` is configured."""
         if self._asr is None and self.config.asr_model_path:
             from salad_core.tts.asr import LocalCTCRecognizer
 
@@ -127,9 +132,11 @@ class QualityPass(ShardedStage):
         return self._asr
 
     def num_shards(self) -> int:
+        """One quality shard per speech shard."""
         return len(self.source.manifest.shards)
 
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """The verdicts of speech shard `shard`; the quality pass has no quarantine of its own."""
         return self.judge_shard(self.source.read_shard(shard, self.columns)), None
 
     def shard_input_digest(self, shard: int) -> str | None:
@@ -138,9 +145,13 @@ class QualityPass(ShardedStage):
         return self.source.manifest.shards[shard].sha256
 
     def stats(self) -> dict[str, Any]:
+        """Whether ASR ran and with which model, recorded in the quality manifest."""
         return {"asr": ASR_NOT_RUN} if not self.config.asr_model_path else {"asr": {"model": self.config.asr_model_path}}
 
     def judge_shard(self, table: pa.Table) -> pa.Table:
+        """One verdict row per row of `table` (`id, text, audio, sample_rate`, and `cluster` when kept).
+        Undecodable audio or a sample rate other than the row's fails outright; the rest go through
+        `judge_audio`, with a CER when ASR is configured (clips transcribed per sample rate)."""
         rows = table.to_pylist()
         decoded: list[tuple[np.ndarray, int] | str] = []
         for row in rows:
@@ -251,13 +262,16 @@ class GatedRows(ShardedStage):
         self.schema = pa.schema([f for f in source.dataset().schema if f.name != "audio"])
 
     def num_shards(self) -> int:
+        """One pass-list shard per speech shard: shard i holds the passing rows of speech shard i."""
         return len(self.source.manifest.shards)
 
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """The kept rows of speech shard `shard`, every column but `audio`; no quarantine here."""
         mask = pa.array(self.keep[self.offsets[shard] : self.offsets[shard + 1]], pa.bool_())
         return self.source.read_shard(shard, columns=self.schema.names).filter(mask), None
 
     def stats(self) -> dict[str, Any]:
+        """The gate's stats as `gate_speech` computed them (rows in and passed, reasons, ASR, clusters)."""
         return self._stats
 
 
@@ -277,6 +291,9 @@ def row_decisions(verdicts: pa.Table, dropped: set, max_failure_rate: float | No
 
 
 def gate_stats(verdicts: pa.Table, keep: list[bool], dropped: set, asr_stats: dict, has_cluster: bool) -> dict[str, Any]:
+    """The gate's manifest stats: rows in, passed and failed (by their own checks, and in all with
+    dropped clusters), failure reasons by kind, ASR and its mean CER, and per-cluster failure rates
+    (up to 256 clusters) with the clusters dropped."""
     reasons = Counter(r.split(":", 1)[0] for rs in verdicts.column("reasons").to_pylist() for r in (rs or []))
     cer = [c for c in verdicts.column("cer").to_pylist() if c is not None]
     stats: dict[str, Any] = {

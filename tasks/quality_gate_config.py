@@ -34,4 +34,5 @@ class QualityGateConfig(BaseModel):
     quarantine_text_chars: int = Field(default=200, ge=10, description="Text kept per quarantined row.")
 
     def content_params(self) -> dict[str, Any]:
+        """The parameters that decide the verdicts (the version's identity); ASR device and batch size do not."""
         return self.model_dump(mode="json", exclude={"asr_device", "asr_batch_size"})

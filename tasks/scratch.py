@@ -18,12 +18,15 @@ from pathlib import Path
 
 
 def scratch_root() -> Path:
+    """The folder that holds every scratch folder: `$SALAD_SCRATCH`, else `<tmp>/salad-scratch`; created if missing."""
     root = Path(os.environ.get("SALAD_SCRATCH") or Path(tempfile.gettempdir()) / "salad-scratch")
     root.mkdir(parents=True, exist_ok=True)
     return root
 
 
 def scratch_folder(purpose: str) -> tempfile.TemporaryDirectory:
+    """A temporary folder under `scratch_root()`, named after this process and `purpose` so that
+    `clean_scratch` can remove it once the process is gone; removed on exit as `tempfile`'s are."""
     return tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-{purpose}-", dir=scratch_root())
 
 

@@ -88,6 +88,8 @@ def measured_words_per_second(store: ArtifactStore, probe_speech: ArtifactRef) -
 
 
 def excluded_by_gate(store: ArtifactStore, gate_clusters: ArtifactRef, max_rate: float) -> dict[int, str]:
+    """Clusters to leave out of the selection, with the reason: those whose share of probe clips
+    failing the quality gate (`gate_clusters`) is above `max_rate`."""
     table = store.get(gate_clusters).to_table(columns=["cluster", "failure_rate", "rows"])
     return {
         int(c): f"excluded: {rate:.0%} of its {rows} probe clips failed the quality gate (limit {max_rate:.0%})"
@@ -110,6 +112,9 @@ class Candidates:
         self.probe_documents = 0
 
     def read(self, store: ArtifactStore, corpus: ArtifactRef, assignments: ArtifactRef, max_words: int | None, skip: set[str]) -> None:
+        """Collect the documents of `assignments` that have a speakable cut (up to `max_words` words, when set)
+        and are not in `skip` (probe documents), reading their texts from `corpus` one shard at a
+        time; counts the unspeakable ones per cluster and the probe documents left out."""
         source, assigned = store.get(corpus), store.get(assignments)
         has_tokens = "token_count" in source.dataset().schema.names
         for shard in range(len(assigned.manifest.shards)):
@@ -142,6 +147,8 @@ class Candidates:
             self.tokens.append(tokens[keep])
 
     def arrays(self) -> tuple[np.ndarray, ...]:
+        """The collected (clusters, corpus shards, corpus rows, words, tokens) as flat arrays, in reading order."""
+
         def cat(parts, dtype):
             return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
 
@@ -149,6 +156,8 @@ class Candidates:
 
 
 def costs_for(config: SelectionConfig, words: np.ndarray, tokens: np.ndarray, words_per_second: float | None) -> np.ndarray:
+    """Each candidate's cost in the budget's unit: 1 per row, tokens (the corpus count, else words ×
+    `tokens_per_word`) or seconds of speech (`words` / `words_per_second`, which an hours budget needs)."""
     kind = config.budget.kind
     if kind == "rows":
         return np.ones(len(words))
@@ -158,10 +167,13 @@ def costs_for(config: SelectionConfig, words: np.ndarray, tokens: np.ndarray, wo
 
 
 def budget_in_cost_units(config: SelectionConfig) -> float:
+    """The budget in the unit `costs_for` counts: hours become seconds, rows and tokens stay as given."""
     return config.budget.amount * 3600.0 if config.budget.kind == "hours" else config.budget.amount
 
 
 def selection_spec(parents: list[ArtifactRef], config: SelectionConfig, words_per_second: float | None) -> StageSpec:
+    """The `selection` spec: every selection parameter plus the speaking rate actually used, so a
+    different measured rate is a new version."""
     params = {**config.model_dump(mode="json"), "words_per_second_used": words_per_second}
     return StageSpec(name=SELECTION, params=params, code_version=SELECT_CODE_VERSION, parents=parents)
 

@@ -67,6 +67,8 @@ class ShardIndex:
         return index
 
     def find(self, key: str) -> CopiedShard | None:
+        """The committed shard of an earlier version with shard key `key`, its bytes (and quarantine's)
+        checked, or None: no such shard, no usable quarantine, or a damaged file (logged; computed instead)."""
         if self._index is None:
             self._index = self._build()
         hit = self._index.get(key)

@@ -56,6 +56,8 @@ class SpeechIngestOutputs(BaseModel):
 
 
 def speech_ingest_spec(config: SpeechSourceConfig) -> StageSpec:
+    """The `utterances` spec: the source's content parameters and its input files; an aligner model
+    enters by its architecture and files' hash, not by where this machine keeps it."""
     params = {**config.content_params(), "inputs": input_files(config)}
     models = {}
     if config.aligner_model_path:
@@ -85,6 +87,8 @@ class SpeechIngestStage(ShardedStage):
         self.started = time.perf_counter()
 
     def produce(self, committed: set[int]) -> Iterator[ShardResult]:
+        """Every shard in reader order, `shard_rows` items each (at least one shard, empty if the source
+        is); committed shards are skipped but still read past, so shard i always holds the same items."""
         items = read_items(self.config)
         shard = 0
         while True:
@@ -113,6 +117,8 @@ class SpeechIngestStage(ShardedStage):
         return ShardResult(shard, pa.Table.from_pylist(rows, schema=UTTERANCE_SCHEMA), pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA))
 
     def stats(self) -> dict[str, Any]:
+        """This run's counts (rows kept and quarantined, reasons, word-timing sources, audio and wall
+        seconds) and the rule that gave word timings."""
         wall = time.perf_counter() - self.started
         return {
             "rows_kept_this_run": self.rows_kept,

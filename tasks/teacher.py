@@ -73,6 +73,8 @@ def _checkpoint_identity(config: TeacherConfig) -> tuple[Path, dict[str, str], d
 
 
 def tokenizer_spec(corpus: ArtifactRef, config: TeacherConfig) -> StageSpec:
+    """The `tokenizer` spec: an embedded tokenizer is a child of `corpus` (it is trained on it); a
+    pretrained one is named by its checkpoint and the hashes of its tokenizer files, with no parent."""
     params = config.tokenizer_params()
     if config.source == "embedded":
         return StageSpec(name=TOKENIZER, params=params, code_version=TOKENIZER_CODE_VERSION, parents=[corpus])
@@ -82,6 +84,8 @@ def tokenizer_spec(corpus: ArtifactRef, config: TeacherConfig) -> StageSpec:
 
 
 def teacher_spec(corpus: ArtifactRef, tokenizer: ArtifactRef, config: TeacherConfig) -> StageSpec:
+    """The `teacher` spec, child of `corpus` and `tokenizer`; a pretrained teacher also carries the
+    hashes of its checkpoint's files, so other weights under the same path are a new version."""
     params, models = config.teacher_params(), {}
     if config.source == "pretrained":
         _, params["files_sha256"], models = _checkpoint_identity(config)
@@ -89,6 +93,7 @@ def teacher_spec(corpus: ArtifactRef, tokenizer: ArtifactRef, config: TeacherCon
 
 
 def read_tokenizer(store: ArtifactStore, ref: ArtifactRef | str) -> PreTrainedTokenizerFast:
+    """The tokenizer stored in tokenizer version `ref`, ready to encode."""
     return table_to_tokenizer(store.get(ref).to_table())
 
 
@@ -105,6 +110,8 @@ def load_teacher(
 
 @task(name="build-tokenizer")
 def build_tokenizer(corpus: ArtifactRef, config: TeacherConfig, store_config: StoreConfig) -> ArtifactRef:
+    """The tokenizer version for `corpus` and `config`: a BPE tokenizer trained on the training split
+    (embedded) or the checkpoint's own (pretrained), its speech marker ids in the stats; reused when committed."""
     store = ArtifactStore.open(store_config)
     log = stage_logger()
 
@@ -136,6 +143,8 @@ def build_tokenizer(corpus: ArtifactRef, config: TeacherConfig, store_config: St
 
 @task(name="build-teacher")
 def build_teacher(corpus: ArtifactRef, tokenizer: ArtifactRef, config: TeacherConfig, store_config: StoreConfig) -> TeacherOutputs:
+    """The teacher version: trained on the corpus's training split (embedded) or a pointer to the
+    checkpoint (pretrained), with its held-out perplexity against a unigram baseline; reused when committed."""
     store = ArtifactStore.open(store_config)
     log = stage_logger()
 

@@ -51,6 +51,7 @@ class NothingSelected(ValueError):
 
 
 def selection_spec(corpus: ArtifactRef, assignments: ArtifactRef, config: TextSelectionConfig) -> StageSpec:
+    """The selection's spec: every `config` field is a parameter; parents are `corpus` and `assignments`."""
     return StageSpec(
         name=config.output_name,
         params=config.model_dump(mode="json"),
@@ -60,6 +61,9 @@ def selection_spec(corpus: ArtifactRef, assignments: ArtifactRef, config: TextSe
 
 
 def select_rows(store: ArtifactStore, corpus: ArtifactRef, assignments: ArtifactRef, config: TextSelectionConfig) -> tuple[pa.Table, dict]:
+    """The selected rows and their stats: documents kept by cluster and URL, taken in seeded hash order
+    up to `limit`, each cut to its leading whole sentences. `assignments` must line up row by row
+    with `corpus` (checked id by id); raises NothingSelected when nothing is left."""
     corpus_art, assigned = store.get(corpus), store.get(assignments)
     wanted_clusters = set(config.clusters) if config.clusters is not None else None
     candidates: list[tuple[int, str, str, int]] = []  # (hash, id, text, cluster)
@@ -104,6 +108,7 @@ def select_rows(store: ArtifactStore, corpus: ArtifactRef, assignments: Artifact
 
 @task(name="select-corpus-texts")
 def select_corpus_texts(corpus: ArtifactRef, assignments: ArtifactRef, config: TextSelectionConfig, store_config: StoreConfig) -> ArtifactRef:
+    """The text selection version for `config` (`config.output_name`), reused when committed."""
     store = ArtifactStore.open(store_config)
     spec = selection_spec(corpus, assignments, config)
     return TableStage(store, spec, lambda: select_rows(store, corpus, assignments, config)).run().ref

@@ -54,6 +54,7 @@ REQUIRED_COLUMNS = ("id", "audio")
 
 
 def codes_schema(config: TokenizeConfig) -> pa.Schema:
+    """The codes artifact's schema for `config`: with a `latents` column only when latents are kept."""
     return codes_layout(config.latents)
 
 
@@ -91,10 +92,12 @@ class AudioInput:
 
     @property
     def refs(self) -> list[ArtifactRef]:
+        """The artifacts the rows come from: the audio, and the pass list when one filters it (the parents)."""
         return [self.source.ref] + ([self.keep.ref] if self.keep is not None else [])
 
     @property
     def num_shards(self) -> int:
+        """One shard per audio shard (the pass list only filters rows within it)."""
         return len(self.source.manifest.shards)
 
     def read(self, shard: int) -> tuple[list[tuple[str, np.ndarray]], list[dict[str, str]]]:
@@ -171,9 +174,12 @@ class TokenizeStage(ShardedStage):
         self.started = time.perf_counter()
 
     def num_shards(self) -> int:
+        """One codes shard per audio shard: shard i comes from audio shard i."""
         return self.source.num_shards
 
     def process_shard(self, shard: int) -> tuple[pa.Table, pa.Table]:
+        """Codes (and latents when asked) of audio shard `shard`'s kept rows, encoded `rows_per_call` at
+        a time, and the quarantine records of the rows whose audio is missing or does not decode."""
         rows, refused = self.source.read(shard)
         with_latents = self.config.latents != "none"
         self.rows_quarantined += len(refused)
@@ -225,9 +231,11 @@ class TokenizeStage(ShardedStage):
         return hashlib.sha256("\x1f".join([digest, *kept]).encode()).hexdigest()
 
     def account_copied(self, rows: pa.Table, quarantined: pa.Table | None) -> None:
+        """Counts the copied shard's rows apart from those encoded in this run."""
         self.rows_copied += rows.num_rows
 
     def stats(self) -> dict[str, Any]:
+        """This run's counts (rows encoded, quarantined and copied, audio and wall seconds, speed) and the Mimi info."""
         wall = time.perf_counter() - self.started
         return {
             "rows_this_run": self.rows,
@@ -255,6 +263,8 @@ def ray_worker_stage(
 
 
 def tokenize_spec(source: AudioInput, weights_ref: ArtifactRef | None, tokenizer: MimiTokenizer, config: TokenizeConfig) -> StageSpec:
+    """The codes spec: the content parameters, the audio (and pass list, and fitted weights) as parents,
+    and Mimi's identity in `models`, so other weights make another version."""
     return StageSpec(
         name=config.output_name,
         params=config.content_params(),

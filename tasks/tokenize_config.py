@@ -48,6 +48,8 @@ class TokenizeConfig(BaseModel):
     )
 
     def content_params(self) -> dict[str, Any]:
+        """The parameters that decide the codes (with the weights' identity, the version's identity);
+        device, batching and Ray settings only decide speed and are left out."""
         return {
             "num_codebooks": self.mimi.num_codebooks,
             "dtype": self.mimi.dtype,

@@ -96,6 +96,8 @@ class SpeechRows:
         return self._index
 
     def read_shard(self, shard: int) -> list[dict]:
+        """Codes shard `shard` as training rows, each with its transcript's `text` and `word_timings`;
+        a codes row without a transcript row raises TrainingDataError."""
         rows = self.codes.read_shard(shard, columns=CODES_COLUMNS).to_pylist()
         transcripts = self._transcripts(shard, [r["id"] for r in rows])
         out = []
@@ -114,10 +116,14 @@ class TextRows:
         self.num_shards = len(self.corpus.manifest.shards)
 
     def read_shard(self, shard: int) -> list[dict]:
+        """Corpus shard `shard` as `id, text` rows."""
         return self.corpus.read_shard(shard, columns=["id", "text"]).to_pylist()
 
 
 def build_data(store: ArtifactStore, run: RunIdentity, tokenizer):
+    """The run's training mixture (its speech and text sources, weighted as configured) and the
+    held-out batch from the first speech source (None without one or with no held-out fraction).
+    Raises TrainingDataError when a mixture source lacks the artifacts it needs."""
     cfg = run.config
     start_id, end_id = speech_marker_ids(tokenizer) if cfg.use_speech_markers else (None, None)
     interleave = InterleaveConfig(
@@ -161,6 +167,7 @@ class Watchdog:
             self.pids = [parent, _ppid(parent), int(os.environ.get("SALAD_TRAIN_OWNER_PID", "0"))]
 
     def alive(self) -> bool:
+        """False once the launcher, its parent or the owning task is gone; always True unless `SALAD_TRAIN_WATCH=1`."""
         return all(_running(p) for p in self.pids if p > 1)
 
 
@@ -186,9 +193,12 @@ class StoreHooks:
         self.logger = stage_logger()
 
     def alive(self) -> bool:
+        """Whether training may go on: the watchdog's verdict."""
         return self.watchdog.alive()
 
     def log(self, record: dict) -> None:
+        """Keep `record` for the checkpoint and metrics artifacts, log it, and print the progress line
+        (`SALAD_PROGRESS kind step steps`) that the launching task reads."""
         self.records.append(record)
         if record["kind"] == "train":
             self.logger.warning(
@@ -208,6 +218,9 @@ class StoreHooks:
         print(f"SALAD_PROGRESS {record['kind']} {record['step']} {self.run.config.steps}", flush=True)
 
     def save(self, engine, state: TrainState, kind: str) -> None:
+        """Checkpoint `state` as `kind`: every process saves its engine state, then process 0 commits the
+        checkpoint artifact (student weights, engine files, data position, metrics so far); one already
+        committed is not written again. Every process must call it (it waits at barriers)."""
         spec = self.run.checkpoint_spec(state.step, kind)
         tag = f"step{state.step}"
         folder = self.workdir / "ckpt"
@@ -261,6 +274,9 @@ def _load_engine(engine, store: ArtifactStore, ref: ArtifactRef, workdir: Path, 
 
 
 def write_metrics(store: ArtifactStore, run: RunIdentity, records: list[dict]) -> ArtifactRef:
+    """Commit the run's metrics (one row per numeric value of each record) with the last eval and a
+    scaling-law fit of M over tokens (or why there is none), and its plot as `train_scaling_plot`;
+    returns the metrics ref."""
     rows = []
     for r in records:
         for k, v in r.items():
@@ -286,6 +302,9 @@ def write_metrics(store: ArtifactStore, run: RunIdentity, records: list[dict]) -
 
 
 def main(argv: list[str] | None = None) -> None:
+    """One training process: reads the TrainJob named by `--job`, refuses a world size or precision
+    other than the run was planned for, resumes from the run's newest committed checkpoint, trains,
+    and (process 0) commits the metrics."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--job", required=True, help="JSON file of a TrainJob")
     parser.add_argument("--local_rank", type=int, default=int(os.environ.get("LOCAL_RANK", 0)))

@@ -81,6 +81,8 @@ def model_identity(info: dict) -> dict[str, str]:
 
 
 def synthesis_spec(text: ArtifactRef, config: SynthesisConfig, info: dict, keep: list[str]) -> StageSpec:
+    """The speech spec: the content parameters and kept input columns, `text` as parent, and the TTS
+    model's identity (from `info`) in `models`, so another model makes another version."""
     params = {**config.content_params(), "kept_columns": keep}
     return StageSpec(name=config.output_name, params=params, code_version=SPEECH_CODE_VERSION, parents=[text], models=model_identity(info))
 
@@ -145,6 +147,9 @@ class SynthesisStage(ShardedStage):
 
     # -- the stage's producer ------------------------------------------------------------------
     def produce(self, committed: set[int]) -> Iterator[ShardResult]:
+        """Every shard in order: rows still to speak go through the actor pool in batches (results back
+        in input order); committed shards are yielded as resumed and copied ones in their place. An
+        empty selection still yields one empty shard, so the version is committed."""
         next_shard, records = 0, []
         calls = self.stream.map(lambda actor, item: actor.run.remote(item[1]), self._calls(committed))
         for (shard, rows, last), result in calls:
@@ -170,6 +175,7 @@ class SynthesisStage(ShardedStage):
         return ShardResult(shard, None)
 
     def account_copied(self, rows: pa.Table, quarantined: pa.Table | None) -> None:
+        """Counts a copied shard's rows, spoken and quarantined, apart from those spoken in this run."""
         self.rows_copied += rows.num_rows + (quarantined.num_rows if quarantined is not None else 0)
 
     def _records(self, rows: list[dict], result: Any) -> list[dict]:
@@ -205,6 +211,8 @@ class SynthesisStage(ShardedStage):
         return ShardResult(shard, pa.Table.from_pylist(spoken, schema=self.schema), pa.Table.from_pylist(failed, schema=self.quarantine_schema))
 
     def stats(self) -> dict[str, Any]:
+        """This run's counts (shards, rows selected, spoken, quarantined and copied, reasons, crashed
+        workers, timed-out calls, speed) and the Ray settings."""
         wall = time.perf_counter() - self.started
         return {
             "rows_selected": self.rows_selected,
