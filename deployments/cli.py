@@ -211,6 +211,7 @@ def artifacts_show(
 
 
 def with_pl_config(fn) -> None:
+    """Call `fn` with polars' printing widened (longer strings, wider tables, more columns) for sample rows."""
     import polars as pl
 
     with pl.Config(fmt_str_lengths=60, tbl_width_chars=160, tbl_cols=12):

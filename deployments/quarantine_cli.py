@@ -29,6 +29,7 @@ app = typer.Typer(help="Rows kept out of artifacts, with their reasons.", no_arg
 
 
 def stage_of(name: str) -> str:
+    """The stage a quarantine artifact's rows were kept out of: its name without the quarantine suffix, marked when it is a quality gate's."""
     for suffix in QUARANTINE_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)] + (" (quality gate)" if suffix == "_gate_quarantine" else "")

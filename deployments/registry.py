@@ -81,6 +81,7 @@ DEPLOYABLES: tuple[Deployable, ...] = (
 
 
 def deployable(name: str) -> Deployable:
+    """The Deployable called ``name``; KeyError naming the known ones otherwise."""
     for item in DEPLOYABLES:
         if item.name == name:
             return item
@@ -110,11 +111,13 @@ class ScheduleSettings(BaseModel):
         return self
 
     def to_prefect(self, paused: bool = False):
+        """The Prefect Cron schedule; inactive when ``active`` is off or ``paused`` (a schedule a person paused in the UI)."""
         from prefect.schedules import Cron
 
         return Cron(self.cron, timezone=self.timezone, active=self.active and not paused)
 
     def key(self) -> tuple[str, str]:
+        """``(cron, timezone)``: how a redeploy recognises this schedule among those paused on the server."""
         return (self.cron, self.timezone)
 
 
@@ -142,6 +145,11 @@ class DeploymentSettings(BaseModel):
 
 
 def load_deployment_settings(path: str | Path | None = None) -> DeploymentSettings:
+    """Schedules, work pool and alerts from ``path`` (default configs/schedules.yaml).
+
+    A schedule for a name that is not in ``DEPLOYABLES`` raises ValueError: a typo would otherwise
+    leave its flow unscheduled without a word.
+    """
     path = Path(path) if path else SCHEDULES_FILE
     settings = DeploymentSettings.model_validate(yaml.safe_load(path.read_text()) or {})
     unknown = sorted(set(settings.schedules) - {d.name for d in DEPLOYABLES})

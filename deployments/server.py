@@ -38,6 +38,7 @@ DEFAULT_PORT = 4200
 
 
 def free_port() -> int:
+    """A port on 127.0.0.1 that the OS found free just now (another process may still take it before it is bound)."""
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
@@ -188,6 +189,10 @@ while True:
 
 
 def start_watchdog(parent: int, child_group: int) -> subprocess.Popen | None:
+    """Start the watchdog that stops process group ``child_group`` once ``parent`` is gone (or its pid reused).
+
+    None, and no watchdog, when ``parent``'s start time cannot be read from /proc (not Linux).
+    """
     started = _start_time(parent)
     if started is None:
         return None
@@ -221,20 +226,28 @@ class PrefectServer:
 
     @property
     def url(self) -> str:
+        """The server's address, where the UI is: ``http://127.0.0.1:<port>``."""
         return f"http://{HOST}:{self.port}"
 
     @property
     def api_url(self) -> str:
+        """The API's address, what clients are given as ``PREFECT_API_URL``."""
         return f"{self.url}/api"
 
     @property
     def log_file(self) -> Path:
+        """Where the server's output goes, under ``home``."""
         return self.home / self.log_name
 
     def env(self) -> dict[str, str]:
+        """The environment for this server and its clients (see ``prefect_env``): its home, API URL and database."""
         return prefect_env(self.home, self.api_url, self.database_url)
 
     def start(self, timeout: float = 120.0) -> "PrefectServer":
+        """Start the server; returns once ``/api/health`` answers, within ``timeout`` seconds.
+
+        A server that does not come up is stopped, and RuntimeError shows the end of its log.
+        """
         self.home.mkdir(parents=True, exist_ok=True)
         env = self.env()
         env.pop("PREFECT_API_URL")  # the server is the API; its UI learns the address from the next two
@@ -249,6 +262,7 @@ class PrefectServer:
         return self
 
     def stop(self) -> None:
+        """Stop the server's process group (SIGTERM, then SIGKILL if it lingers) and wait for it; nothing to do if none was started."""
         if self.process is not None:
             stop_process(self.process.pid)
             self.process.wait(timeout=30)
@@ -256,6 +270,7 @@ class PrefectServer:
 
 
 def tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log, for an error message; ``(no log)`` if there is none."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except FileNotFoundError:

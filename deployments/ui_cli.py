@@ -59,14 +59,17 @@ class UiState(BaseModel):
 
     @classmethod
     def path(cls, home: Path) -> Path:
+        """Where ``up`` keeps its state under ``home``."""
         return home / "state.json"
 
     @classmethod
     def load(cls, home: Path) -> "UiState | None":
+        """The state ``up`` saved under ``home``, or None if there is none (the processes it names may have ended since)."""
         path = cls.path(home)
         return cls.model_validate_json(path.read_text()) if path.exists() else None
 
     def save(self) -> None:
+        """Write the state under ``home``, for ``status`` and ``down`` to find."""
         self.path(Path(self.home)).write_text(self.model_dump_json(indent=2))
 
 
@@ -364,6 +367,7 @@ def _print_recent_runs(api_url: str, limit: int = 8) -> None:
 
 
 def main() -> None:
+    """Run the ``salad ui`` commands on their own: ``python -m deployments.ui_cli`` (how ``up`` starts the reconciler)."""
     app()
 
 

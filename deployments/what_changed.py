@@ -64,9 +64,11 @@ class WhatChanged(BaseModel):
     changes: list[Change]
 
     def count(self, status: Status) -> int:
+        """How many artifacts have ``status``."""
         return sum(c.status == status for c in self.changes)
 
     def summary(self) -> str:
+        """One line: the lane and how many artifacts are unchanged, new versions, new artifacts or not produced (on a first run, just how many)."""
         if self.previous is None:
             return f"{self.lane}: first recorded regeneration, {len(self.changes)} artifact(s)"
         plural = {"new version": "new versions", "new artifact": "new artifacts"}
@@ -108,6 +110,7 @@ def _headline(reason: str) -> str:
 
 
 def prefect_ui_url() -> str:
+    """Prefect's UI URL setting, or "" when there is none (or no Prefect): the report's links are then relative."""
     try:
         from prefect.settings import PREFECT_UI_URL
 
@@ -126,6 +129,7 @@ def wrappable(reason: str, run: int = 24) -> str:
 
 
 def params_hash(params: dict[str, Any] | None) -> str | None:
+    """A short hash of a run's parameters (key order does not matter): only runs with the same one are compared; None without parameters."""
     if params is None:
         return None
     text = json.dumps(params, sort_keys=True, default=_plain_json, separators=(",", ":"))
@@ -183,6 +187,7 @@ def with_upstream(store: ArtifactStore, refs: dict[str, ArtifactRef]) -> dict[st
 
 
 def lane_key(lane: str) -> str:
+    """``lane`` as a folder name under ``_runs/``: lowercased, each run of characters outside ``[a-z0-9_.-]`` made '-' (``default`` if nothing is left)."""
     return re.sub(r"[^a-z0-9_.-]+", "-", lane.lower()).strip("-") or "default"
 
 
@@ -198,6 +203,10 @@ def _hash_in_key(key: str) -> str | None:
 
 
 def save_run_record(store: ArtifactStore, record: RunRecord) -> str:
+    """Store ``record`` under ``_runs/<lane>/``, named by finish time so ``previous_record`` finds the newest; returns its key.
+
+    A run recorded twice (a retried finish) keeps its first record.
+    """
     stamp = record.finished_at.replace(":", "").replace("-", "").replace("+0000", "Z")
     middle = f"{record.params_hash}-" if record.params_hash else ""
     key = f"{RUNS_PREFIX}/{lane_key(record.lane)}/{stamp}-{middle}{record.flow_run_id or 'local'}.json"
@@ -209,6 +218,7 @@ def save_run_record(store: ArtifactStore, record: RunRecord) -> str:
 
 
 def now_utc() -> str:
+    """The current UTC time, ISO 8601 to the millisecond: the form of manifests' ``created_at``, which a run's start is compared with."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 

@@ -122,6 +122,10 @@ def explain_unknown_keys(error: ValidationError, source: str) -> UnknownConfigKe
 
 
 def preset_path(preset: str | Path) -> Path:
+    """The YAML file of `preset`: a preset name from `configs/`, or a path ending in .yaml or .yml.
+
+    A missing one raises FileNotFoundError listing the known presets, so a typo says what was meant.
+    """
     path = Path(preset)
     if path.suffix in {".yaml", ".yml"}:
         if not path.exists():
@@ -193,6 +197,11 @@ def read_preset(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def load_config(preset: str | Path = "tiny", overrides: list[str] | None = None) -> PipelineConfig:
+    """The validated configuration: `preset` (following its `extends`), then each `dotted.key=value` override in order.
+
+    stage1/stage2 start from the preset's TrainConfig. An unknown key raises UnknownConfigKey
+    naming the closest known one, instead of running with the default.
+    """
     path = preset_path(preset)
     data = read_preset(path)
     data["preset"] = path.stem

@@ -37,6 +37,7 @@ class EvaluationOutputs(BaseModel):
 
     @property
     def results(self) -> list[ArtifactRef]:
+        """The `eval_results` version of each scored checkpoint, in the order the checkpoints were given."""
         return [out.results for out in self.checkpoints.values()]
 
 

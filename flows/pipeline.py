@@ -54,6 +54,7 @@ class PipelineOutputs(BaseModel):
         return (self.natural_codes or self.synthetic.codes).weights
 
     def finals(self) -> list[ArtifactRef]:
+        """The run's end products (quarantines, cluster report, teacher, Stage I codes): the refs whose lineage the run publishes."""
         refs = [self.ingest.quarantine, self.cluster.report, self.teacher.teacher]
         if self.synthetic is not None:
             s = self.synthetic

@@ -25,6 +25,7 @@ _HELD: ContextVar[frozenset[str]] = ContextVar("salad_store_locks", default=froz
 
 
 def store_location(store: StoreConfig) -> str:
+    """The store under one name however it was given: an S3 URI as it is, a local folder made absolute (the lock is named after it)."""
     return store.uri if store.is_s3 else os.path.abspath(os.path.expanduser(store.uri))
 
 

@@ -23,10 +23,12 @@ class Artifact:
 
     @property
     def ref(self) -> ArtifactRef:
+        """A pointer to this version (name, fingerprint, URI) for tasks to pass around instead of the data."""
         return ArtifactRef(name=self.manifest.name, fingerprint=self.manifest.fingerprint, uri=self.objects.url(self.version_key))
 
     @property
     def num_rows(self) -> int:
+        """Rows in the version, as its manifest records them (no data is read)."""
         return self.manifest.num_rows
 
     def shard_paths(self) -> list[str]:
@@ -34,6 +36,7 @@ class Artifact:
         return [self.objects.path(f"{self.version_key}/{s.file}") for s in self.manifest.shards]
 
     def dataset(self) -> ds.Dataset:
+        """A pyarrow dataset over exactly the shard files the manifest names (never an uncommitted file); rows are read only when it is scanned."""
         return ds.dataset(self.shard_paths(), format="parquet", filesystem=self.objects.arrow_fs)
 
     def lazy(self) -> pl.LazyFrame:
@@ -41,6 +44,7 @@ class Artifact:
         return pl.scan_pyarrow_dataset(self.dataset())
 
     def iter_batches(self, batch_size: int = 1024, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The version streamed as record batches of at most ``batch_size`` rows (only ``columns`` when given), never all in memory."""
         yield from self.dataset().to_batches(batch_size=batch_size, columns=columns)
 
     def read_shard(self, shard: int, columns: list[str] | None = None) -> pa.Table:
@@ -72,7 +76,9 @@ class Artifact:
         return DamagedArtifact(self.manifest.name, self.manifest.fingerprint, [problem], self.objects.url())
 
     def to_table(self, columns: list[str] | None = None) -> pa.Table:
+        """The whole version (or only ``columns``) as one in-memory table: only for data known to fit."""
         return self.dataset().to_table(columns=columns)
 
     def head(self, n: int = 5) -> pa.Table:
+        """The first ``n`` rows, for a quick look without reading the whole version."""
         return self.dataset().head(n)

@@ -24,6 +24,7 @@ _USERINFO = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://[^/@\s]+@", re.I)
 
 
 def default_store_uri() -> str:
+    """The store used when none is given: ``$SALAD_STORE`` if set, else ``./salad-store``."""
     return os.environ.get("SALAD_STORE", DEFAULT_STORE)
 
 
@@ -60,6 +61,7 @@ class StoreConfig(BaseModel):
 
     @property
     def is_s3(self) -> bool:
+        """True for an ``s3://`` URI (an S3-compatible object store), False for a local folder."""
         return self.uri.startswith("s3://")
 
     @model_validator(mode="after")

@@ -119,6 +119,11 @@ class ObjectStore:
 
     @cached_property
     def fs(self) -> fsspec.AbstractFileSystem:
+        """The fsspec filesystem that reaches the root: the local disk, or s3fs set up for ``_bounded``.
+
+        On S3 its own retries are off (``_bounded`` retries under one time budget) and listings are never
+        cached: other processes commit shards and versions all the time.
+        """
         if not self.config.is_s3:
             return fsspec.filesystem("file")
         from aiobotocore.session import AioSession
@@ -177,6 +182,7 @@ class ObjectStore:
 
     @cached_property
     def root(self) -> str:
+        """The root as both filesystems name it: ``bucket/prefix`` on S3, an absolute path locally (the folder is created if missing)."""
         uri = self.config.uri
         if self.config.is_s3:
             return uri[len("s3://") :].rstrip("/")
@@ -185,6 +191,7 @@ class ObjectStore:
         return path
 
     def path(self, key: str) -> str:
+        """The filesystem path of ``key`` (the root itself for an empty key)."""
         return f"{self.root}/{key}" if key else self.root
 
     def url(self, key: str = "") -> str:
@@ -226,17 +233,20 @@ class ObjectStore:
 
     # -- reads ---------------------------------------------------------------------------------
     def exists(self, key: str) -> bool:
+        """Whether anything is at ``key`` (an object or file, or a folder)."""
         if not self.config.is_s3:
             return os.path.exists(self.path(key))
         return self._bounded("a HEAD", key, self.fs._exists, self.path(key))
 
     def read_bytes(self, key: str) -> bytes:
+        """The whole object at ``key`` (meant for small ones: manifests, records); FileNotFoundError if there is none."""
         if not self.config.is_s3:
             with open(self.path(key), "rb") as f:
                 return f.read()
         return self._bounded("a GET", key, self.fs._cat_file, self.path(key))
 
     def read_json(self, key: str) -> Any:
+        """The object at ``key`` parsed as JSON (commit records, run records, leases)."""
         return json.loads(self.read_bytes(key))
 
     def list(self, prefix: str) -> list[str]:
@@ -257,11 +267,13 @@ class ObjectStore:
         return {e["name"].rstrip("/")[root_len:]: int(e.get("size") or 0) for e in entries if folders or e.get("type") != "directory"}
 
     def glob(self, pattern: str) -> list[str]:
+        """Keys matching the glob ``pattern``, relative to the root, sorted."""
         root_len = len(self.root) + 1
         found = self._bounded("a listing", pattern, self.fs._glob, self.path(pattern)) if self.config.is_s3 else self.fs.glob(self.path(pattern))
         return sorted(p[root_len:] for p in found)
 
     def modified(self, key: str) -> float:
+        """When the object at ``key`` was last modified, as a Unix time (0.0 when the store does not say); what ``gc`` ages leftovers by."""
         info = self._bounded("a HEAD", key, self.fs._info, self.path(key)) if self.config.is_s3 else self.fs.info(self.path(key))
         mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
         return mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime or 0.0)
@@ -271,6 +283,7 @@ class ObjectStore:
         return self._retrying("a read", key, read) if self.config.is_s3 else read()
 
     def read_parquet_schema(self, key: str):
+        """The Arrow schema of the Parquet file at ``key``, read from its footer (on S3 retried like every call)."""
         import pyarrow.parquet as pq
 
         read = lambda: pq.read_schema(self.path(key), filesystem=self.fs)  # noqa: E731
@@ -353,6 +366,7 @@ class ObjectStore:
             os.unlink(tmp)
 
     def create_json_if_absent(self, key: str, obj: Any) -> None:
+        """``create_if_absent`` with ``obj`` written as indented JSON with sorted keys."""
         self.create_if_absent(key, json.dumps(obj, indent=2, sort_keys=True).encode())
 
     def remove_empty_folders(self, prefix: str) -> None:
@@ -376,6 +390,7 @@ class ObjectStore:
         self._bounded("a PUT", key, self.fs._pipe_file, self.path(key), data)
 
     def copy(self, src: str, dest: str) -> None:
+        """Copy the object ``src`` to ``dest``: on S3, which has no rename, how a version folder is moved aside (file by file)."""
         if not self.config.is_s3:
             os.makedirs(os.path.dirname(self.path(dest)), exist_ok=True)
             shutil.copyfile(self.path(src), self.path(dest))
@@ -387,6 +402,7 @@ class ObjectStore:
         os.rename(self.path(src), self.path(dest))
 
     def delete(self, key: str, recursive: bool = False) -> None:
+        """Delete ``key`` (with ``recursive``, everything under it); a key that is already gone is not an error."""
         try:
             if self.config.is_s3:
                 self._bounded("a DELETE", key, self.fs._rm, self.path(key), recursive=recursive)

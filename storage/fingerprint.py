@@ -41,6 +41,12 @@ def fingerprint(
     code_version: str,
     models: dict[str, str] | None = None,
 ) -> str:
+    """A version's content address: a hash of everything that determines its content.
+
+    ``params`` must be JSON-able (pydantic models are dumped, NaN is refused); the order of
+    ``parent_fingerprints`` does not matter. Equal inputs give an equal fingerprint, which is what
+    lets a stage reuse a stored version instead of rebuilding it.
+    """
     payload = {
         "name": name,
         "params": params,

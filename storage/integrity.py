@@ -45,6 +45,7 @@ class VersionCheck(BaseModel):
     moved_to: str | None = None
 
     def line(self) -> str:
+        """One line of the verify report: the version, its status (with the problems when damaged) and where it was moved."""
         text = {"ok": "ok", "unverifiable": "unverifiable: no hashes (written before hashes were recorded)"}.get(
             self.status, "DAMAGED: " + "; ".join(self.problems)
         )
@@ -58,9 +59,11 @@ class VerifyReport(BaseModel):
 
     @property
     def damaged(self) -> list[VersionCheck]:
+        """The checks that found their version damaged."""
         return [v for v in self.versions if v.status == "damaged"]
 
     def text(self) -> str:
+        """The report as text: one line per version, then how many versions have each status."""
         counts = {s: sum(v.status == s for v in self.versions) for s in ("ok", "unverifiable", "damaged")}
         summary = f"{len(self.versions)} version(s) in {self.store}: " + ", ".join(f"{n} {s}" for s, n in counts.items())
         return "\n".join([*(v.line() for v in self.versions), summary])

@@ -21,6 +21,7 @@ LEASE_TTL_S = 180.0  # several refreshes: a slow store call must not make a live
 
 
 def lease_key(version_key: str, attempt: str) -> str:
+    """Where writer `attempt`'s lease on `version_key` is kept (what `live_leases` lists)."""
     return f"{version_key}/leases/{attempt}.json"
 
 
@@ -31,6 +32,7 @@ class Lease:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Write the first heartbeat, then refresh it every `refresh_s` from a daemon thread; a second call does nothing."""
         if self._thread is not None:
             return
         self._beat()
@@ -49,6 +51,7 @@ class Lease:
                 pass
 
     def release(self) -> None:
+        """Stop refreshing and delete the lease, so `gc` stops waiting for this writer; safe to call twice."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

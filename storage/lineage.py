@@ -44,6 +44,11 @@ def upstream(load: Callable[[str, str], Manifest], name: str, fingerprint: str, 
 
 
 def downstream(manifests: Iterable[Manifest], name: str, fingerprint: str) -> list[LineageNode]:
+    """Every version made from ``name@fingerprint``, directly or further down, as trees of dependents.
+
+    Give every manifest of the store: the links are found by scanning their parents (no index to
+    drift). A version already on the path from the root is not listed again.
+    """
     by_parent: dict[str, list[Manifest]] = {}
     for m in manifests:
         for p in m.parents:

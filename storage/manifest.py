@@ -34,10 +34,12 @@ SHARD_DIGITS = 6
 
 
 def shard_record_key(version_key: str, shard: int) -> str:
+    """Key of shard ``shard``'s commit record in ``version_key``; zero-padded, so listings sort in shard order."""
     return f"{version_key}/shards/{shard:0{SHARD_DIGITS}d}.json"
 
 
 def validate_name(name: str) -> str:
+    """``name`` if it is a valid artifact name, else ValueError: a name becomes a folder of the store and must stay inside it."""
     if not NAME_PATTERN.match(name):
         raise ValueError(
             f"artifact name {name!r} is invalid: use lowercase letters, digits, '_', '.', '-' (start with a letter or digit, at most 128 characters)"
@@ -46,6 +48,7 @@ def validate_name(name: str) -> str:
 
 
 def validate_fingerprint(fingerprint: str) -> str:
+    """``fingerprint`` if it is lowercase hex, else ValueError: it becomes a folder name and must stay inside its artifact's folder."""
     if not FINGERPRINT_PATTERN.match(fingerprint):
         raise ValueError(f"fingerprint {fingerprint!r} is invalid: expected lowercase hex digits")
     return fingerprint
@@ -124,10 +127,12 @@ class Manifest(BaseModel):
 
     @property
     def ref(self) -> ArtifactRef:
+        """A pointer to this version (name and fingerprint, no URI)."""
         return ArtifactRef(name=self.name, fingerprint=self.fingerprint)
 
     @property
     def has_hashes(self) -> bool:
+        """Whether the manifest and every shard carry a sha256; False for versions written before hashes (unverifiable, not damaged)."""
         return self.manifest_sha256 is not None and all(s.sha256 for s in self.shards)
 
     def sealed(self) -> "Manifest":
@@ -136,6 +141,7 @@ class Manifest(BaseModel):
         return self.model_copy(update={"manifest_sha256": manifest_digest(fields)})
 
     def to_json_bytes(self) -> bytes:
+        """The manifest as stored: indented JSON with sorted keys."""
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True).encode()
 
 

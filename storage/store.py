@@ -70,6 +70,7 @@ class StageSpec(BaseModel):
 
     @property
     def fingerprint(self) -> str:
+        """The version's content address: name, parameters (secrets scrubbed), parents, code version and models."""
         return fingerprint(
             validate_name(self.name),
             scrub_secrets(self.params),
@@ -86,6 +87,7 @@ class ArtifactStore:
 
     @classmethod
     def open(cls, config: StoreConfig | str | None = None) -> "ArtifactStore":
+        """The store at ``config``: a StoreConfig, a URI, or None for the default (``$SALAD_STORE`` or ``./salad-store``)."""
         if config is None:
             config = StoreConfig()
         elif isinstance(config, str):
@@ -94,6 +96,7 @@ class ArtifactStore:
 
     @property
     def uri(self) -> str:
+        """The store's URI as configured."""
         return self.objects.config.uri
 
     # -- writing -------------------------------------------------------------------------------
@@ -117,6 +120,12 @@ class ArtifactStore:
         return ArtifactRef(name=spec.name, fingerprint=spec.fingerprint, uri=self.objects.url(key))
 
     def writer(self, spec: StageSpec, run_context: dict[str, str] | None = None) -> ArtifactWriter:
+        """A writer for the version ``spec`` describes; ArtifactNotFound if a parent is not committed.
+
+        The same spec always names the same version folder, so a writer started after a crash finds
+        the shards committed there and need not redo them. Secrets in ``spec.params`` are scrubbed
+        before they reach the manifest; ``run_context`` (orchestrator ids) is recorded in it.
+        """
         for parent in spec.parents:
             if not self.objects.exists(f"{parent.name}/{parent.fingerprint}/{MANIFEST_FILE}"):
                 raise ArtifactNotFound(f"parent {parent} of {spec.name!r} is not a committed artifact in {self.uri}")
@@ -133,6 +142,11 @@ class ArtifactStore:
         return ArtifactWriter(self.objects, f"{spec.name}/{spec.fingerprint}", fields)
 
     def commit(self, writer: ArtifactWriter, num_shards: int, stats: dict[str, Any] | None = None) -> ArtifactRef:
+        """Commit the version ``writer`` wrote once shards 0..``num_shards``-1 are all committed; returns its ref.
+
+        ``stats`` (stage-specific figures) go into the manifest. If another writer committed the
+        version first, the stored one is what is returned.
+        """
         manifest = writer.commit(num_shards, stats)
         self._manifest_cache[f"{manifest.name}/{manifest.fingerprint}"] = manifest
         return writer.ref(manifest)
@@ -168,6 +182,10 @@ class ArtifactStore:
         return Artifact(manifest, self.objects, f"{name}/{fp}")
 
     def resolve(self, ref: ArtifactRef | str) -> tuple[str, str]:
+        """The ``(name, fingerprint)`` that ``ref`` names: a ref as it is, ``name`` its newest version, ``name@prefix`` its one match.
+
+        A name with no committed version, or a prefix that matches none or several, raises ArtifactNotFound.
+        """
         if isinstance(ref, ArtifactRef):
             return validate_name(ref.name), validate_fingerprint(ref.fingerprint)
         name, _, fp = ref.partition("@")
@@ -188,6 +206,7 @@ class ArtifactStore:
         return [tuple(k.split("/")) for k in keys if VERSION_FOLDER.match(k)]  # type: ignore[misc]
 
     def names(self) -> list[str]:
+        """Names of the artifacts that have at least one committed version, sorted."""
         return sorted({name for name, _ in self._committed()})
 
     def versions(self, name: str) -> list[Manifest]:
@@ -196,6 +215,7 @@ class ArtifactStore:
         return sorted((self.manifest(n, fp) for n, fp in found), key=lambda m: m.created_at, reverse=True)
 
     def all_manifests(self) -> list[Manifest]:
+        """The manifest of every committed version in the store (what ``downstream`` scans)."""
         return [self.manifest(n, fp) for n, fp in self._committed()]
 
     # -- integrity -----------------------------------------------------------------------------
@@ -237,10 +257,12 @@ class ArtifactStore:
 
     # -- lineage -------------------------------------------------------------------------------
     def upstream(self, ref: ArtifactRef | str) -> LineageNode:
+        """The lineage tree of ``ref``: the version and everything it was made from (``ref`` as ``resolve`` takes it)."""
         name, fp = self.resolve(ref)
         return upstream(self.manifest, name, fp)
 
     def downstream(self, ref: ArtifactRef | str) -> list[LineageNode]:
+        """Everything made from ``ref``, as trees of dependents; reads every manifest of the store."""
         name, fp = self.resolve(ref)
         return downstream(self.all_manifests(), name, fp)
 

@@ -111,9 +111,11 @@ class ArtifactWriter:
 
     # -- shards ----------------------------------------------------------------------------------
     def committed_shards(self) -> set[int]:
+        """Indices of the shards committed so far, by this writer or any other (one listing of the commit records)."""
         return {int(k.rsplit("/", 1)[-1].split(".")[0]) for k in self.objects.glob(f"{self.version_key}/shards/*.json")}
 
     def is_committed(self, shard: int) -> bool:
+        """Whether shard ``shard`` has its commit record (from any writer): a resumed stage skips it."""
         return self.objects.exists(shard_record_key(self.version_key, shard))
 
     def write_shard(self, shard: int, data: pa.Table | Iterable[pa.RecordBatch], schema: pa.Schema | None = None) -> bool:
@@ -292,4 +294,5 @@ class ArtifactWriter:
         return removed
 
     def ref(self, manifest: Manifest) -> ArtifactRef:
+        """The ref of the version ``manifest`` describes, with its URI in this store."""
         return ArtifactRef(name=manifest.name, fingerprint=manifest.fingerprint, uri=self.objects.url(self.version_key))
