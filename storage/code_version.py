@@ -12,6 +12,10 @@ the code: the project modules a stage module imports, transitively, found by par
 (``ast``; nothing is imported, so storage stays free of the modules it reads). Known limits: a
 module loaded by name at run time (``importlib.import_module("...")``) is not seen; a stage that
 does that lists the module in ``also``.
+
+What counts of a Python file is its code (``code_bytes``): the syntax tree without docstrings,
+written back as text, so editing a comment, a docstring or the layout makes no new version and
+no rebuild, while any change to what runs does. Other files (data, C sources) count byte for byte.
 """
 
 from __future__ import annotations
@@ -29,14 +33,37 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PACKAGES = ("salad_core", "storage", "tasks")
 
 
+def code_bytes(path: Path) -> bytes:
+    """The part of a file that decides what it does: for ``.py`` files the code without comments,
+    docstrings and layout (``ast.unparse`` of the tree less its docstrings); other files as they are.
+    A ``.py`` file that does not parse counts byte for byte (the import that runs it will fail)."""
+    raw = path.read_bytes()
+    if path.suffix != ".py":
+        return raw
+    try:
+        tree = ast.parse(raw, filename=str(path))
+    except SyntaxError:
+        return raw
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and _has_docstring(node):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree).encode()
+
+
+def _has_docstring(node: ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    first = node.body[0] if node.body else None
+    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+
+
 def source_hash(*modules: ModuleType | str | Path) -> str:
-    """Hash of the source text of modules (or files); order-independent, 12 hex chars."""
+    """Hash of the code of modules (or files, see ``code_bytes``); order-independent, 12 hex chars."""
     paths = {(Path(inspect.getfile(m)) if isinstance(m, ModuleType) else Path(m)).resolve() for m in modules}
-    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+    digests = [hashlib.sha256(code_bytes(p)).hexdigest() for p in paths]
     return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()[:12]
 
 
 def stage_code_version(version: str, *modules: ModuleType | str | Path) -> str:
+    """``version`` + the hash of the code of `modules` (a hand-written list; prefer ``module_code_version``)."""
     return f"{version}+{source_hash(*modules)}" if modules else version
 
 
@@ -59,7 +86,7 @@ def module_code_version(
     files = module_closure([module, *also], exclude=exclude, packages=packages, root=root)
     digest = hashlib.sha256()
     for path in files:  # sorted: relative path and content, so a moved module counts too
-        digest.update(f"{path.relative_to(root).as_posix()}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+        digest.update(f"{path.relative_to(root).as_posix()}\0{hashlib.sha256(code_bytes(path)).hexdigest()}\n".encode())
     return f"{version}+{digest.hexdigest()[:12]}"
 
 

@@ -67,6 +67,7 @@ class EvalOutputs(BaseModel):
 
 
 def results_table(label: str, view: str, scores: list[ItemScore]) -> pa.Table:
+    """One `eval_results` row per scored item of `view`, labelled with the checkpoint."""
     return pa.Table.from_pylist(
         [
             {

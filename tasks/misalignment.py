@@ -213,6 +213,7 @@ class MisalignmentScores:
 
 
 def read_misalignment(store: ArtifactStore, ref: ArtifactRef) -> MisalignmentScores:
+    """M(c), intervals and status per cluster (scored clusters only in `.m`) and the per-sample rows of a `misalignment` version."""
     table = store.get(ref).to_table()
     if "kind" not in table.schema.names or "m" not in table.schema.names:
         raise ValueError(f"{ref} is not a misalignment artifact (no kind/m columns)")

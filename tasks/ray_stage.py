@@ -100,6 +100,7 @@ class ShardWorker:
         self.hold_file = hold_file
 
     def ready(self) -> bool:
+        """Answers once the actor is built (its model loaded): the driver waits on it before handing out shards."""
         return True
 
     def run_shard(self, shard: int) -> dict[str, Any]:
@@ -116,9 +117,11 @@ class ShardWorker:
         return {"written": written, "rows": rows, "quarantined": quarantined, "node": ray.get_runtime_context().get_node_id()}
 
     def stats(self) -> dict[str, Any]:
+        """This actor's stage figures, merged over the actors by the driver."""
         return self.stage.stats()
 
     def close(self) -> None:
+        """Releases this actor's writer leases so gc need not wait for them to expire."""
         for writer in (self.stage.writer, self.stage.quarantine_writer):
             if writer is not None:
                 writer.release()
@@ -166,9 +169,11 @@ class RayStageDriver(ShardedStage):
         self.stream: OrderedActorStream | None = None
 
     def num_shards(self) -> int:
+        """The stage's shard count: the driver hands out exactly these indices."""
         return self.stage.num_shards()
 
     def run(self) -> StageResult:
+        """Starts the actors, runs the base loop with shards computed on them, and always stops them."""
         import ray
 
         init_args = (self.store_config, self.build, os.environ.get(WORKER_HOLD_ENV))
@@ -254,6 +259,7 @@ class RayStageDriver(ShardedStage):
         return bool(outcome["written"])
 
     def stats(self) -> dict[str, Any]:
+        """The actors' merged stage figures plus how the pool ran (actors, nodes, retries, timeouts, settings)."""
         import ray
 
         try:

@@ -70,6 +70,7 @@ def stage_version(version: str, module: str, exclude: tuple[str, ...] = ()) -> s
 
 
 def stage_logger() -> logging.Logger | logging.LoggerAdapter:
+    """The Prefect run logger inside a run (the lines reach the UI), the `salad` logger outside one."""
     try:
         from prefect import get_run_logger
 
@@ -79,6 +80,7 @@ def stage_logger() -> logging.Logger | logging.LoggerAdapter:
 
 
 def quarantine_name(name: str) -> str:
+    """The quarantine artifact's name beside artifact `name`: one convention for every stage."""
     return f"{name}_quarantine"
 
 
@@ -118,9 +120,11 @@ class ShardedStage:
 
     # -- what a stage fills in ------------------------------------------------------------------
     def num_shards(self) -> int:
+        """How many output shards the version has (known before any is computed)."""
         raise NotImplementedError(f"{type(self).__name__} must implement num_shards() or produce()")
 
     def process_shard(self, shard: int) -> tuple[pa.Table, pa.Table | None]:
+        """(rows, quarantined rows or None) of shard `shard`, computed from its input alone; the base writes them."""
         raise NotImplementedError(f"{type(self).__name__} must implement process_shard() or produce()")
 
     def shard_input_digest(self, shard: int) -> str | None:
@@ -179,19 +183,24 @@ class ShardedStage:
         return None
 
     def stats(self) -> dict[str, Any]:
+        """The stage's own figures for the manifest (counts, reasons), merged with the base's."""
         return {}
 
     # -- the loop, written once -----------------------------------------------------------------
     @property
     def quarantine_spec(self) -> StageSpec | None:
+        """The `<name>_quarantine` spec (same params and parents), or None for a stage without quarantine."""
         if self.quarantine_schema is None:
             return None
         return self.spec.model_copy(update={"name": quarantine_name(self.spec.name)})
 
     def find_existing(self) -> StageResult | None:
+        """The committed version of this spec with its quarantine, published as reused; None when there is none."""
         return find_committed(self.store, self.spec, with_quarantine=self.quarantine_schema is not None)
 
     def run(self) -> StageResult:
+        """The committed version: reused if there, else every shard not yet committed is computed (or copied),
+        written quarantine first, and the manifest committed; a failure keeps the committed shards and says so."""
         if existing := self.find_existing():
             return existing
         spec, q_spec = self.spec, self.quarantine_spec
@@ -341,6 +350,7 @@ class Heartbeat:
                 pass
 
     def stop(self) -> None:
+        """No more progress lines (the stage finished or failed)."""
         self._stop.set()
 
 
@@ -352,10 +362,12 @@ class _FunctionStage(ShardedStage):
         self._produce, self._stats, self.schema = produce, stats, schema
 
     def produce(self, committed: set[int]) -> Iterator[ShardResult]:
+        """The given generator's shards; those in `committed` count as skipped whatever it yields for them."""
         for shard, table in self._produce(committed):
             yield ShardResult(shard, None if shard in committed else table)
 
     def stats(self) -> dict[str, Any]:
+        """The given stats function's figures (none without one)."""
         return self._stats() if self._stats else {}
 
 
@@ -385,14 +397,17 @@ class TableStage(ShardedStage):
         self._stats: dict[str, Any] = {}
 
     def num_shards(self) -> int:
+        """Always one shard: the table is small."""
         return 1
 
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """Builds the table now (only when the version is not committed) and takes its schema."""
         table, self._stats = self.build()
         self.schema = table.schema
         return table, None
 
     def stats(self) -> dict[str, Any]:
+        """The figures `build` returned with the table."""
         return self._stats
 
 

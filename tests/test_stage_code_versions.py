@@ -55,14 +55,14 @@ def test_editing_any_module_a_stage_uses_changes_its_version_and_others_do_not(s
     before = version(copy_root, module, exclude)
     for path in closure:  # every module in the closure counts
         original = path.read_bytes()
-        path.write_bytes(original + b"\n# edited\n")
+        path.write_bytes(original + b"\n_EDITED = 1\n")
         try:
             assert version(copy_root, module, exclude) != before, f"editing {path.relative_to(copy_root)} left {stage} unchanged"
         finally:
             path.write_bytes(original)
     unrelated = copy_root / ignores
     original = unrelated.read_bytes()
-    unrelated.write_bytes(original + b"\n# edited\n")
+    unrelated.write_bytes(original + b"\n_EDITED = 1\n")
     try:
         assert version(copy_root, module, exclude) == before
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.code_version import REPO_ROOT, module_closure, module_code_version
+from storage.code_version import REPO_ROOT, code_bytes, module_closure, module_code_version
 
 TREE = {
     "salad_core/__init__.py": "",
@@ -59,7 +59,7 @@ def test_closure_follows_imports_transitively_through_cycles(tree):
 def test_editing_a_module_in_the_closure_changes_the_version(tree, edited):
     before = version(tree)
     with open(tree / edited, "a") as f:
-        f.write("# edited\n")
+        f.write("EDITED = 1\n")
     assert version(tree) != before and version(tree).startswith("tokenize-2+")
 
 
@@ -71,7 +71,7 @@ def test_editing_a_module_in_the_closure_changes_the_version(tree, edited):
 def test_editing_a_module_outside_the_closure_keeps_the_version(tree, edited):
     before = version(tree)
     with open(tree / edited, "a") as f:
-        f.write("# edited\n")
+        f.write("EDITED = 1\n")
     assert version(tree) == before
 
 
@@ -99,3 +99,27 @@ def test_the_real_tokenize_stage_depends_on_the_mimi_and_audio_code():
     files = {p.relative_to(REPO_ROOT).as_posix() for p in module_closure(["tasks.tokenize"])}
     assert "salad_core/mimi/tokenizer.py" in files and "salad_core/audio/decode.py" in files
     assert not any(f.startswith(("flows/", "deployments/", "salad_core/clustering/")) for f in files)
+
+
+def test_comments_docstrings_and_layout_make_no_new_version(tree):
+    before = version(tree)
+    path = tree / "salad_core/mimi/tokenizer.py"
+    original = path.read_text()
+    path.write_text('"""A docstring added."""\n# a comment\n' + original.replace("\n", "\n\n"))
+    assert version(tree) == before
+    path.write_text(original + "def f():\n    'its docstring'\n    return 1\n")
+    changed = version(tree)
+    assert changed != before
+    path.write_text(original + "def f():\n    '''another docstring, reworded'''  # and a comment\n\n    return 1\n")
+    assert version(tree) == changed
+    path.write_text(original + "def f():\n    return 2\n")  # what runs changed
+    assert version(tree) != changed
+
+
+def test_a_file_that_does_not_parse_counts_byte_for_byte(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    assert code_bytes(broken) == b"def f(:\n"
+    data = tmp_path / "table.csv"
+    data.write_text("# not python\n")
+    assert code_bytes(data) == b"# not python\n"
