@@ -13,12 +13,21 @@ and both correctness flags, shots used and positions. Its manifest stats hold th
 summary (acc_norm, the paper's metric; acc beside it), the signed mean gap, the markdown table, and
 per benchmark the items without spoken codes (`speech_missing`: never a silent skip). The
 fingerprint covers the checkpoint, the item and code versions and the scoring config, not the
-device or batch size. Where it runs: `config.device` (cuda on a GPU worker, cpu otherwise).
+device, batch size or Ray settings. Where it runs: `config.device` (cuda on a GPU worker, cpu otherwise).
+
+Scoring runs in two steps, so that a large evaluation spreads over a Ray pool (``config.ray``,
+as embedding and Mimi do; ``n_actors: 0``, the default, scores in this process):
+1. ``eval_scores``: the same rows, ``config.items_per_shard`` items a shard (every view of them);
+   each actor loads the model once and writes and commits its shards itself.
+2. ``eval_results``: those rows view by view in item order, with the summary in its manifest.
 """
 
 from __future__ import annotations
 
+import math
+from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 from prefect import task
@@ -35,11 +44,13 @@ from salad_core.evaluation.spoken import frames_by_id
 from salad_core.teacher.threads import torch_threads
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.publish import in_prefect_run
-from tasks.sharded_stage import TableStage, stage_logger, stage_version
+from tasks.ray_stage import EXECUTION_MODULES, run_stage
+from tasks.sharded_stage import ShardedStage, TableStage, stage_logger, stage_version
 
 EVAL_RESULTS = "eval_results"
+EVAL_SCORES = "eval_scores"
 _EVAL_DIR = Path(salad_core.evaluation.__file__).parent
-EVAL_CODE_VERSION = stage_version("eval-results-2", __name__)
+EVAL_CODE_VERSION = stage_version("eval-results-3", __name__, exclude=EXECUTION_MODULES)
 RESULTS_SCHEMA = pa.schema(
     [
         ("checkpoint", pa.string()),
@@ -139,9 +150,19 @@ def _read_items(store: ArtifactStore, refs: list[ArtifactRef], limit: int | None
 
 
 def _score_views(store, label, views, teacher, student, tokenizer, items_refs, codes_refs, config) -> tuple[pa.Table, dict]:
-    log = stage_logger()
+    """Every view of the items in `items_refs` in one call (speech from `codes_refs`): the table and
+    the `speech_missing` stats entry."""
     items, pool = _read_items(store, items_refs, config.limit_per_benchmark)
-    tables, missing = [], {}
+    frames = _frames(store, codes_refs) if "student_speech" in views else {}
+    table = score_views(label, views, teacher, student, tokenizer, items, pool, frames, config)
+    return table, _speech_missing(items, table, views)
+
+
+def score_views(label, views, teacher, student, tokenizer, items: list[McItem], pool: list[McItem], frames: dict, config: EvalConfig) -> pa.Table:
+    """The `eval_results` rows of `items`, view by view (shots drawn from `pool`; speech from `frames`,
+    items without frames are left out of the speech view and reported by the caller)."""
+    log = stage_logger()
+    tables = []
     with torch_threads(config.cpu_threads):
         for view in views:
             if view == "teacher_text":
@@ -149,15 +170,101 @@ def _score_views(store, label, views, teacher, student, tokenizer, items_refs, c
             elif view == "student_text":
                 scores = score_items(student, tokenizer, items, config, pool=pool)
             else:
-                frames = frames_by_id([store.get(r).to_table(columns=["id", "codes", "n_frames", "n_codebooks"]) for r in codes_refs])
                 scores = score_items(student, tokenizer, items, config, pool=pool, frames=frames)
-                for i in items:
-                    if i.id not in frames:
-                        missing.setdefault(i.benchmark, []).append(i.id)
             log.info("%s %s: %d items scored", label, view, len(scores))
             tables.append(results_table(label, view, scores))
-    extra = {"speech_missing": {b: {"count": len(ids), "ids": ids[:20]} for b, ids in missing.items()}} if missing else {}
-    return pa.concat_tables(tables) if tables else RESULTS_SCHEMA.empty_table(), extra
+    return pa.concat_tables(tables) if tables else RESULTS_SCHEMA.empty_table()
+
+
+def _frames(store: ArtifactStore, codes_refs: list[ArtifactRef]) -> dict:
+    return frames_by_id([store.get(r).to_table(columns=["id", "codes", "n_frames", "n_codebooks"]) for r in codes_refs])
+
+
+def _speech_missing(items: list[McItem], table: pa.Table, views: list[str]) -> dict:
+    """Per benchmark, the scored items without a student-speech row (no spoken codes): never a silent skip."""
+    if "student_speech" not in views:
+        return {}
+    spoken = {r["id"] for r in table.select(["view", "id"]).to_pylist() if r["view"] == "student_speech"}
+    missing: dict[str, list[str]] = {}
+    for i in items:
+        if i.id not in spoken:
+            missing.setdefault(i.benchmark, []).append(i.id)
+    return {"speech_missing": {b: {"count": len(ids), "ids": ids[:20]} for b, ids in missing.items()}} if missing else {}
+
+
+class EvalScoresStage(ShardedStage):
+    """Shard i of the scores: every view of items [i·n, (i+1)·n) of the scored list. The model (a
+    checkpoint's student and teacher, or the teacher alone) loads once per process, per Ray actor."""
+
+    schema = RESULTS_SCHEMA
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        spec: StageSpec,
+        model: ArtifactRef,
+        kind: Literal["checkpoint", "teacher"],
+        label: str,
+        views: list[str],
+        items: list[ArtifactRef],
+        spoken_codes: list[ArtifactRef],
+        config: EvalConfig,
+    ):
+        self.items, self.pool = _read_items(store, items, config.limit_per_benchmark)
+        self.config = config
+        super().__init__(store, spec, self.num_shards())
+        self.model, self.kind, self.label, self.views, self.spoken_codes = model, kind, label, views, spoken_codes
+        self.loaded: tuple | None = None  # (teacher, student, tokenizer, scoring config, frames)
+
+    def num_shards(self) -> int:
+        """Enough shards of `items_per_shard` items for every scored item (one, empty, when there are none)."""
+        return max(1, math.ceil(len(self.items) / self.config.items_per_shard))
+
+    def load_model(self) -> None:
+        """The models, the scoring config as the checkpoint reads speech, and the spoken items' frames; once."""
+        if self.loaded is not None:
+            return
+        scoring = self.config
+        if self.kind == "teacher":
+            from tasks.teacher import load_teacher
+
+            teacher, tokenizer = load_teacher(self.store, self.model, device=self.config.device, dtype="float32")
+            student = None
+        else:
+            from tasks.checkpoint_store import load_student  # training stack: imported only when a checkpoint is scored
+
+            bundle = load_student(self.store, self.model, device=self.config.device)
+            teacher, student, tokenizer = bundle.teacher, bundle.student, bundle.tokenizer
+            if self.config.speech_markers is None:  # read speech the way this checkpoint was trained to
+                scoring = self.config.model_copy(update={"speech_markers": bundle.config.use_speech_markers})
+        frames = _frames(self.store, self.spoken_codes) if "student_speech" in self.views else {}
+        self.loaded = (teacher, student, tokenizer, scoring, frames)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """Every view of this shard's items."""
+        self.load_model()
+        teacher, student, tokenizer, scoring, frames = self.loaded
+        n = self.config.items_per_shard
+        chunk = self.items[shard * n : (shard + 1) * n]
+        return score_views(self.label, self.views, teacher, student, tokenizer, chunk, self.pool, frames, scoring), None
+
+
+def _evaluate(store, model, kind, label, views, items, spoken_codes, config, params, parents) -> EvalOutputs:
+    """Scores (sharded, on Ray when configured), then `eval_results` from them with its summary."""
+    scores_spec = StageSpec(name=EVAL_SCORES, params={**params, "items_per_shard": config.items_per_shard}, code_version=EVAL_CODE_VERSION, parents=parents)
+    build = partial(EvalScoresStage, spec=scores_spec, model=model, kind=kind, label=label, views=views, items=items, spoken_codes=spoken_codes, config=config)
+    scores = run_stage(build(store), config.ray, build).ref
+    spec = StageSpec(name=EVAL_RESULTS, params=params, code_version=EVAL_CODE_VERSION, parents=[*parents, scores])
+
+    def compute():
+        table = store.get(scores).to_table()
+        order = {v: i for i, v in enumerate(views)}  # view by view, items in order within a view
+        rows = sorted(enumerate(table.to_pylist()), key=lambda ir: (order[ir[1]["view"]], ir[0]))
+        table = pa.Table.from_pylist([r for _, r in rows], schema=RESULTS_SCHEMA)
+        scored, _ = _read_items(store, items, config.limit_per_benchmark)
+        return table, _speech_missing(scored, table, views)
+
+    return _run(store, spec, label, compute)
 
 
 def _run(store, spec, label, compute) -> EvalOutputs:
@@ -182,41 +289,20 @@ def evaluate_checkpoint(
     label: str | None = None,
 ) -> EvalOutputs:
     """Teacher-text, student-text and student-speech (`config.views`) on `items`; speech from `spoken_codes`."""
-    from tasks.checkpoint_store import (
-        load_student,  # training stack: imported only when a checkpoint is scored
-    )
-
     store = ArtifactStore.open(store_config)
     label = label or str(checkpoint)
     if "student_speech" in config.views and not spoken_codes:
         raise ValueError("student_speech needs spoken_codes (the Mimi codes of the spoken items); or drop the view")
-    parents = [checkpoint, *items, *spoken_codes]
-    spec = StageSpec(name=EVAL_RESULTS, params={**config.result_params(), "label": label}, code_version=EVAL_CODE_VERSION, parents=parents)
-
-    def compute():
-        bundle = load_student(store, checkpoint, device=config.device)
-        scoring = config
-        if config.speech_markers is None:  # read speech the way this checkpoint was trained to
-            scoring = config.model_copy(update={"speech_markers": bundle.config.use_speech_markers})
-        return _score_views(store, label, config.views, bundle.teacher, bundle.student, bundle.tokenizer, items, spoken_codes, scoring)
-
-    return _run(store, spec, label, compute)
+    params = {**config.result_params(), "label": label}
+    return _evaluate(store, checkpoint, "checkpoint", label, config.views, items, spoken_codes, config, params, [checkpoint, *items, *spoken_codes])
 
 
 @task(name="evaluate-teacher")
 def evaluate_teacher(teacher: ArtifactRef, items: list[ArtifactRef], config: EvalConfig, store_config: StoreConfig, label: str = "teacher") -> EvalOutputs:
     """Teacher-text only: the ceiling every checkpoint is compared with (and a check of the items before training)."""
-    from tasks.teacher import load_teacher
-
     store = ArtifactStore.open(store_config)
     params = {**config.result_params(), "views": ["teacher_text"], "label": label}
-    spec = StageSpec(name=EVAL_RESULTS, params=params, code_version=EVAL_CODE_VERSION, parents=[teacher, *items])
-
-    def compute():
-        model, tokenizer = load_teacher(store, teacher, device=config.device, dtype="float32")
-        return _score_views(store, label, ["teacher_text"], model, None, tokenizer, items, [], config)
-
-    return _run(store, spec, label, compute)
+    return _evaluate(store, teacher, "teacher", label, ["teacher_text"], items, [], config, params, [teacher, *items])
 
 
 @task(name="eval-report")

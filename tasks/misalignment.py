@@ -12,7 +12,16 @@ Output ``misalignment`` (one shard, one table, two kinds of rows told apart by `
   positions), ``n_positions``, ``n_samples = 1``, ``status`` (``scored``, or why it was not:
   no clip survived synthesis and the gate, no word timings, no text-next position).
 Lineage names the checkpoint and the probe set: the parents are the checkpoint, the probe codes,
-the probe speech and the probe texts. The device and batch size are not part of the fingerprint.
+the probe speech and the probe texts, and the per-clip scores below. The device, batch size and
+Ray settings are not part of the fingerprint.
+
+Scoring runs in two steps, so that a large probe spreads over a Ray pool (``config.ray``, as
+embedding and Mimi do; ``n_actors: 0``, the default, scores in this process):
+1. ``misalignment_samples``: one shard per shard of the probe codes, ``id, cluster, loss,
+   n_positions, status`` per clip (``loss`` the raw mean KL, null when the clip was not scored).
+   Each actor loads the checkpoint once and writes and commits its shards itself.
+2. ``misalignment``: M(c) and its interval from those rows, in id order, so the figures do not
+   depend on how the clips were sharded or which actor scored them.
 
 The checkpoint is opened with ``tasks.checkpoint_store.load_student(store, ref, device)`` (the
 training stage's loader: ``.student`` SpeechLM, ``.teacher`` FrozenTeacher, ``.tokenizer``,
@@ -30,16 +39,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
 
+from functools import partial
+
+import numpy as np
+
 from salad_core.interleave.builder import InterleaveConfig
 from salad_core.selection.config import MisalignmentConfig
-from salad_core.selection.misalignment import NO_PROBE, SCORED, cluster_misalignment_table, score_batches
+from salad_core.selection.misalignment import NO_PROBE, SCORED, checked_losses, cluster_misalignment_table, score_batches
 from salad_core.selection.probe_samples import probe_batches, probe_samples
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
-from tasks.publish import publish_artifact
-from tasks.sharded_stage import stage_logger, stage_version, write_table_artifact
+from tasks.ray_stage import EXECUTION_MODULES, run_stage
+from tasks.sharded_stage import ShardedStage, TableStage, stage_logger, stage_version
 
 MISALIGNMENT = "misalignment"
-MISALIGNMENT_CODE_VERSION = stage_version("misalignment-2", __name__, exclude=("salad_core.selection.report",))
+MISALIGNMENT_SAMPLES = "misalignment_samples"
+MISALIGNMENT_CODE_VERSION = stage_version("misalignment-3", __name__, exclude=("salad_core.selection.report", *EXECUTION_MODULES))
 MISALIGNMENT_SCHEMA = pa.schema(
     [
         ("kind", pa.string()),
@@ -53,10 +67,12 @@ MISALIGNMENT_SCHEMA = pa.schema(
         ("status", pa.string()),
     ]
 )
+SAMPLES_SCHEMA = pa.schema([("id", pa.string()), ("cluster", pa.int32()), ("loss", pa.float64()), ("n_positions", pa.int64()), ("status", pa.string())])
 NO_CLIP = "no clip: the text failed synthesis or the quality gate"
+NO_POSITION = "no text-next position"
 
 
-def score_probe(
+def score_probe_samples(
     student,
     teacher,
     tokenizer,
@@ -66,28 +82,45 @@ def score_probe(
     interleave: InterleaveConfig | None = None,
     pad_id: int = 0,
     num_codebooks: int | None = None,
-) -> tuple[pa.Table, dict]:
-    """The misalignment table for probe `clips` (id, word_timings, codes, n_frames, n_codebooks);
-    `texts` maps every probe text id to its cluster (ids without a clip are reported, not scored)."""
-    clip_ids = {c["id"] for c in clips}
-    unknown = sorted(clip_ids - set(texts))
+) -> pa.Table:
+    """One `misalignment_samples` row per clip in `clips` (id, word_timings, codes, n_frames,
+    n_codebooks): its raw mean KL and text-next positions, or why it was not scored. `texts` maps
+    every probe text id to its cluster; a clip outside it, or a loss that cannot be a KL, is an error."""
+    unknown = sorted({c["id"] for c in clips} - set(texts))
     if unknown:
         raise ValueError(f"{len(unknown)} probe clip(s) are not in the probe texts, e.g. {unknown[0]!r}: codes and texts come from different probes")
     vocab_size = min(student.llm.get_input_embeddings().num_embeddings, teacher.llm.get_input_embeddings().num_embeddings)
     built = probe_samples(clips, tokenizer, interleave or InterleaveConfig(), seed=config.seed, num_codebooks=num_codebooks, vocab_size=vocab_size)
     batches = probe_batches(built.samples, built.frames, built.ids, config.batch_size, pad_id=pad_id)
     scored = score_batches(student, teacher, batches, device=config.device, chunk_size=config.chunk_size)
+    checked_losses(np.asarray(scored.loss, dtype=np.float64), np.asarray(scored.positions, dtype=np.int64), scored.sample_ids)
+    rows = [
+        {"id": i, "cluster": texts[i], "loss": float(loss) if n else None, "n_positions": int(n), "status": SCORED if n else NO_POSITION}
+        for i, loss, n in zip(scored.sample_ids, scored.loss, scored.positions)
+    ]
+    rows += [{"id": i, "cluster": texts[i], "loss": None, "n_positions": 0, "status": reason} for i, reason in sorted(built.skipped.items())]
+    return pa.Table.from_pylist(rows, schema=SAMPLES_SCHEMA)
+
+
+def misalignment_table(samples: pa.Table, texts: dict[str, int], config: MisalignmentConfig) -> tuple[pa.Table, dict]:
+    """The `misalignment` table and stats from every probe clip's sample row; probe texts without a
+    row are reported as `NO_CLIP`. Rows are taken in id order: the figures do not depend on sharding."""
+    rows = sorted(samples.to_pylist(), key=lambda r: r["id"])
+    seen = {r["id"] for r in rows}
+    if len(seen) != len(rows):
+        raise ValueError(f"{len(rows) - len(seen)} probe clip(s) were scored twice: the per-clip scores are damaged")
+    through = [r for r in rows if r["status"] in (SCORED, NO_POSITION)]  # what went through the models
     result = cluster_misalignment_table(
-        scored.loss,
-        scored.positions,
-        [texts[i] for i in scored.sample_ids],
+        [np.nan if r["loss"] is None else r["loss"] for r in through],
+        [r["n_positions"] for r in through],
+        [r["cluster"] for r in through],
         expected_clusters=set(texts.values()),
         n_boot=config.n_boot,
         confidence=config.confidence,
         seed=config.seed,
-        sample_ids=scored.sample_ids,
+        sample_ids=[r["id"] for r in through],
     )
-    rows = [
+    out = [
         {
             "kind": "cluster",
             "cluster": r.cluster,
@@ -101,55 +134,118 @@ def score_probe(
         }
         for r in result.clusters
     ]
-    for i, loss, n in zip(scored.sample_ids, scored.loss, scored.positions):
-        rows.append(
-            {
-                "kind": "sample",
-                "cluster": texts[i],
-                "id": i,
-                "m": None if n == 0 else max(loss, 0.0),
-                "n_samples": 1,
-                "n_positions": n,
-                "status": SCORED if n else "no text-next position",
-            }
-        )
-    not_scored = {**{i: NO_CLIP for i in texts if i not in clip_ids}, **built.skipped}
+    for r in through:
+        m = None if r["status"] != SCORED else max(r["loss"], 0.0)
+        out.append({"kind": "sample", "cluster": r["cluster"], "id": r["id"], "m": m, "n_samples": 1, "n_positions": r["n_positions"], "status": r["status"]})
+    not_scored = {**{i: NO_CLIP for i in texts if i not in seen}, **{r["id"]: r["status"] for r in rows if r["status"] not in (SCORED, NO_POSITION)}}
     for i, reason in sorted(not_scored.items()):
-        rows.append({"kind": "sample", "cluster": texts[i], "id": i, "m": None, "n_samples": 1, "n_positions": 0, "status": reason})
+        out.append({"kind": "sample", "cluster": texts[i], "id": i, "m": None, "n_samples": 1, "n_positions": 0, "status": reason})
     scored_m = result.m
     stats = {
         "clusters": len(result.clusters),
         "clusters_scored": len(scored_m),
         "clusters_without_probe": result.unscored,
-        "samples_scored": sum(1 for n in scored.positions if n),
+        "samples_scored": sum(1 for r in through if r["status"] == SCORED),
         "samples_not_scored": {reason: sum(1 for r in not_scored.values() if r == reason) for reason in sorted(set(not_scored.values()))},
-        "positions": int(sum(scored.positions)),
+        "positions": int(sum(r["n_positions"] for r in through)),
         "mean_m": sum(scored_m.values()) / len(scored_m) if scored_m else None,
         "n_boot": config.n_boot,
         "confidence": config.confidence,
     }
-    return pa.Table.from_pylist(rows, schema=MISALIGNMENT_SCHEMA), stats
+    return pa.Table.from_pylist(out, schema=MISALIGNMENT_SCHEMA), stats
 
 
-def probe_clips(store: ArtifactStore, probe_codes: ArtifactRef, probe_speech: ArtifactRef) -> list[dict]:
-    """Each clip's word timings (from the speech, or its gated list) joined with its codes by id."""
-    codes = store.get(probe_codes).to_table(columns=["id", "codes", "n_frames", "n_codebooks"]).to_pylist()
+def score_probe(student, teacher, tokenizer, clips: list[dict], texts: dict[str, int], config: MisalignmentConfig, **layout) -> tuple[pa.Table, dict]:
+    """The misalignment table for probe `clips` in one call and without the store: `score_probe_samples`
+    (which `layout`, i.e. interleave, pad_id and num_codebooks, goes to) then `misalignment_table`."""
+    return misalignment_table(score_probe_samples(student, teacher, tokenizer, clips, texts, config, **layout), texts, config)
+
+
+def probe_clips(store: ArtifactStore, probe_codes: ArtifactRef, probe_speech: ArtifactRef, shard: int | None = None) -> list[dict]:
+    """Each clip's word timings (from the speech, or its gated list) joined with its codes by id:
+    every clip, or those of codes shard `shard`."""
+    columns = ["id", "codes", "n_frames", "n_codebooks"]
+    source = store.get(probe_codes)
+    codes = (source.to_table(columns=columns) if shard is None else source.read_shard(shard, columns=columns)).to_pylist()
+    timings = word_timings(store, probe_speech)
+    missing = [c["id"] for c in codes if c["id"] not in timings]
+    if missing:
+        raise ValueError(f"{len(missing)} coded clip(s) are not in {probe_speech}, e.g. {missing[0]!r}: codes and speech come from different runs")
+    return [{**c, "word_timings": timings[c["id"]]} for c in codes]
+
+
+def word_timings(store: ArtifactStore, probe_speech: ArtifactRef) -> dict[str, list]:
+    """Clip id → word timings of the probe's speech (or speech_gated) artifact."""
     speech = store.get(probe_speech)
     if "word_timings" not in speech.dataset().schema.names:
         raise ValueError(f"{speech.ref} has no word_timings column: give the probe's speech (or speech_gated) artifact")
-    timings = dict(zip(*speech.to_table(columns=["id", "word_timings"]).to_pydict().values()))
-    missing = [c["id"] for c in codes if c["id"] not in timings]
-    if missing:
-        raise ValueError(f"{len(missing)} coded clip(s) are not in {speech.ref}, e.g. {missing[0]!r}: codes and speech come from different runs")
-    return [{**c, "word_timings": timings[c["id"]]} for c in codes]
+    return dict(zip(*speech.to_table(columns=["id", "word_timings"]).to_pydict().values()))
+
+
+def probe_texts_by_id(store: ArtifactStore, probe_texts: ArtifactRef) -> dict[str, int]:
+    """Probe text id → its cluster."""
+    return dict(zip(*store.get(probe_texts).to_table(columns=["id", "cluster"]).to_pydict().values()))
 
 
 def misalignment_spec(
     checkpoint: ArtifactRef, probe_codes: ArtifactRef, probe_speech: ArtifactRef, probe_texts: ArtifactRef, config: MisalignmentConfig
 ) -> StageSpec:
+    """The per-clip scores' spec: the checkpoint and the probe set, the scoring config without machine facts."""
     return StageSpec(
-        name=MISALIGNMENT, params=config.content_params(), code_version=MISALIGNMENT_CODE_VERSION, parents=[checkpoint, probe_codes, probe_speech, probe_texts]
+        name=MISALIGNMENT_SAMPLES,
+        params=config.content_params(),
+        code_version=MISALIGNMENT_CODE_VERSION,
+        parents=[checkpoint, probe_codes, probe_speech, probe_texts],
     )
+
+
+class MisalignmentSamplesStage(ShardedStage):
+    """Shard i of the per-clip scores from shard i of the probe codes; the checkpoint loads once per
+    process (per Ray actor), on the first shard with work."""
+
+    schema = SAMPLES_SCHEMA
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        spec: StageSpec,
+        checkpoint: ArtifactRef,
+        probe_codes: ArtifactRef,
+        probe_speech: ArtifactRef,
+        probe_texts: ArtifactRef,
+        config: MisalignmentConfig,
+    ):
+        self.codes = store.get(probe_codes)
+        super().__init__(store, spec, len(self.codes.manifest.shards))
+        self.checkpoint, self.probe_codes, self.probe_speech, self.probe_texts, self.config = checkpoint, probe_codes, probe_speech, probe_texts, config
+        self.bundle = None
+        self.texts: dict[str, int] = {}
+        self.interleave: InterleaveConfig | None = None
+
+    def num_shards(self) -> int:
+        """One scores shard per probe codes shard."""
+        return len(self.codes.manifest.shards)
+
+    def load_model(self) -> None:
+        """The checkpoint's student, teacher and tokenizer, and the probe's texts; loaded once."""
+        if self.bundle is not None:
+            return
+        from tasks.checkpoint_store import load_student  # the training stage's loader
+
+        self.bundle = load_student(self.store, self.checkpoint, device=self.config.device)
+        self.texts = probe_texts_by_id(self.store, self.probe_texts)
+        self.interleave = interleave_like_training(self.bundle.config, self.bundle.tokenizer)
+
+    def process_shard(self, shard: int) -> tuple[pa.Table, None]:
+        """The sample rows of the clips in codes shard `shard`, cut and scored as the checkpoint trained."""
+        self.load_model()
+        bundle = self.bundle
+        clips = probe_clips(self.store, self.probe_codes, self.probe_speech, shard)
+        pad_id = getattr(bundle.tokenizer, "pad_token_id", None) or 0
+        table = score_probe_samples(
+            bundle.student, bundle.teacher, bundle.tokenizer, clips, self.texts, self.config, self.interleave, pad_id, bundle.config.num_codebooks
+        )
+        return table, None
 
 
 @task(name="score-misalignment")
@@ -161,33 +257,23 @@ def score_misalignment(
     config: MisalignmentConfig,
     store_config: StoreConfig,
 ) -> ArtifactRef:
-    """M(c) with intervals for every probe cluster, scored with the checkpoint's student and teacher."""
+    """M(c) with intervals for every probe cluster, scored with the checkpoint's student and teacher
+    (on `config.ray`'s actors when it names some); reused when committed."""
     store = ArtifactStore.open(store_config)
     spec = misalignment_spec(checkpoint, probe_codes, probe_speech, probe_texts, config)
-    existing = store.find(spec)
-    if existing:
-        stage_logger().info("%s@%s exists: reused, nothing scored", spec.name, spec.fingerprint)
-        publish_artifact(store, existing, reused=True)
-        return existing
-    from tasks.checkpoint_store import load_student  # the training stage's loader
-
-    bundle = load_student(store, checkpoint, device=config.device)
-    texts = dict(zip(*store.get(probe_texts).to_table(columns=["id", "cluster"]).to_pydict().values()))
-    pad_id = getattr(bundle.tokenizer, "pad_token_id", None) or 0
-    table, stats = score_probe(
-        bundle.student,
-        bundle.teacher,
-        bundle.tokenizer,
-        probe_clips(store, probe_codes, probe_speech),
-        texts,
-        config,
-        interleave_like_training(bundle.config, bundle.tokenizer),
-        pad_id,
-        bundle.config.num_codebooks,
+    build = partial(
+        MisalignmentSamplesStage, spec=spec, checkpoint=checkpoint, probe_codes=probe_codes, probe_speech=probe_speech, probe_texts=probe_texts, config=config
     )
-    if stats["clusters_without_probe"]:
-        stage_logger().warning("misalignment: clusters without a scored probe sample: %s", stats["clusters_without_probe"])
-    return write_table_artifact(store, spec, table, stats)
+    samples = run_stage(build(store), config.ray, build).ref
+    table_spec = StageSpec(name=MISALIGNMENT, params=spec.params, code_version=MISALIGNMENT_CODE_VERSION, parents=[*spec.parents, samples])
+
+    def aggregate() -> tuple[pa.Table, dict]:
+        table, stats = misalignment_table(store.get(samples).to_table(), probe_texts_by_id(store, probe_texts), config)
+        if stats["clusters_without_probe"]:
+            stage_logger().warning("misalignment: clusters without a scored probe sample: %s", stats["clusters_without_probe"])
+        return table, stats
+
+    return TableStage(store, table_spec, aggregate).run().ref
 
 
 def interleave_like_training(train_config, tokenizer) -> InterleaveConfig:
@@ -226,4 +312,14 @@ def read_misalignment(store: ArtifactStore, ref: ArtifactRef) -> MisalignmentSco
     )
 
 
-__all__ = ["MISALIGNMENT", "NO_CLIP", "NO_PROBE", "MisalignmentScores", "read_misalignment", "score_misalignment", "score_probe"]
+__all__ = [
+    "MISALIGNMENT",
+    "MISALIGNMENT_SAMPLES",
+    "NO_CLIP",
+    "NO_PROBE",
+    "MisalignmentScores",
+    "read_misalignment",
+    "score_misalignment",
+    "score_probe",
+    "score_probe_samples",
+]

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 
 from salad_core.training.config import TrainConfig
 from salad_core.training.deepspeed_config import resolve_precision
-from salad_core.training.launch import LaunchPlan, deepspeed_env_file, launch_plan, launcher_command
+from salad_core.training.launch import LaunchPlan, deepspeed_env_file, launch_plan, launcher_command, remove_deepspeed_shm_buffers
 from salad_core.training.rows import TrainingDataError
 from salad_core.training.trainer import checkpoint_steps
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
@@ -169,9 +169,11 @@ def _workdir(run: RunIdentity) -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-train-", dir=shared)
 
 
-def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -> subprocess.Popen:
-    """Start the launcher for `run` (its own process group); the caller waits on it."""
+def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path, port: int | None = None) -> subprocess.Popen:
+    """Start the launcher for `run` (its own process group) with rendezvous `port` (None: the
+    cluster's ``master_port`` or a free one); the caller waits on it."""
     plan = _launch(store_config, run)
+    port = port or run.config.cluster.master_port or _free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     job_file = workdir / "job.json"
     job_file.write_text(TrainJob(run=run, store=store_config, workdir=str(workdir)).model_dump_json())
@@ -192,7 +194,7 @@ def start_training(store_config: StoreConfig, run: RunIdentity, workdir: Path) -
         env["DS_ENV_FILE"] = str(workdir / "deepspeed_env")
     deepspeed = str(Path(sys.executable).with_name("deepspeed"))
     return subprocess.Popen(
-        launcher_command(deepspeed, str(job_file), plan, _free_port()),
+        launcher_command(deepspeed, str(job_file), plan, port),
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -210,8 +212,9 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
     progress = TrainProgress(spec.model_copy(update={"name": f"train-stage{run.config.stage}"}), run.config.steps, run.config.stage)
     heartbeat = Heartbeat(lambda: log.info("%s", progress.status_line()))
     tail: deque[str] = deque(maxlen=40)
+    port = run.config.cluster.master_port or _free_port()
     with _workdir(run) as tmp:
-        proc = start_training(store_config, run, Path(tmp))
+        proc = start_training(store_config, run, Path(tmp), port)
         try:
             for line in proc.stdout:
                 line = line.rstrip()
@@ -236,6 +239,7 @@ def run_training(store_config: StoreConfig, run: RunIdentity, log=None) -> None:
             raise
         finally:
             heartbeat.stop()
+            remove_deepspeed_shm_buffers(port)  # DeepSpeed leaves 69 MB of RAM per rank in /dev/shm otherwise
     if code != 0:
         raise RuntimeError(f"training launcher exited with {code} (committed checkpoints are kept; a rerun resumes):\n" + "\n".join(tail))
     progress.finish()

@@ -39,6 +39,7 @@ from salad_core.training.sources import SpeechSource, TextSource
 from salad_core.training.student import DistillModule, build_student, enable_activation_checkpointing, export_state, param_groups
 from salad_core.training.trainer import TrainState, checkpoint_steps, collate_items, train_loop
 from salad_core.training.plot import scaling_plot_png
+from salad_core.training.launch import remove_deepspeed_shm_buffers
 from storage import ArtifactRef, ArtifactStore, StageSpec, StoreConfig
 from tasks.checkpoint_store import (
     RunIdentity,
@@ -372,6 +373,8 @@ def main(argv: list[str] | None = None) -> None:
         ref = write_metrics(store, run, records)
         stage_logger().warning("metrics %s committed; trained %.1f s", ref, time.perf_counter() - started)
     dist.barrier()
+    if args.local_rank == 0 and not on_gpu and os.environ.get("MASTER_PORT"):  # every rank is past init: unlink this node's buffers
+        remove_deepspeed_shm_buffers(int(os.environ["MASTER_PORT"]))
 
 
 def _teacher_llm(store: ArtifactStore, ref: ArtifactRef):

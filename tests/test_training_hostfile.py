@@ -21,9 +21,11 @@ from salad_core.training.launch import (
     ClusterConfig,
     HostfileError,
     deepspeed_env_file,
+    deepspeed_shm_buffers,
     launch_plan,
     launcher_command,
     parse_hostfile,
+    remove_deepspeed_shm_buffers,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,6 +164,21 @@ def test_cluster_settings_do_not_change_the_run_fingerprint():
     assert TrainConfig.model_validate(moved.model_dump(mode="json")).cluster == SHARED  # the job file carries it
 
 
+def test_only_this_jobs_shared_memory_buffers_are_removed(tmp_path):
+    uid = os.getuid()
+    mine = [tmp_path / f"deepspeed_allreduce_buffer_{uid}_127.0.0.1_29611_{rank}" for rank in (0, 1)]
+    others = [
+        tmp_path / f"deepspeed_allreduce_buffer_{uid}_127.0.0.1_29612_0",  # another job's port
+        tmp_path / f"deepspeed_allreduce_buffer_{uid + 1}_127.0.0.1_29611_0",  # another user's
+        tmp_path / f"deepspeed_allreduce_buffer_{uid}_127.0.0.1_29611_x",  # not a rank's
+    ]
+    for path in mine + others:
+        path.write_bytes(b"")
+    assert deepspeed_shm_buffers(29611, tmp_path) == mine
+    assert remove_deepspeed_shm_buffers(29611, tmp_path) == 2
+    assert sorted(p for p in tmp_path.iterdir()) == sorted(others)
+
+
 def test_forwarded_environment_has_no_credentials():
     env = {"OMP_NUM_THREADS": "4", "AWS_ENDPOINT_URL": "http://10.0.0.5:7480", "AWS_SECRET_ACCESS_KEY": "s3cret", "HOME": "/root"}
     assert deepspeed_env_file(env) == "OMP_NUM_THREADS=4\nAWS_ENDPOINT_URL=http://10.0.0.5:7480\n"
@@ -183,9 +200,13 @@ def test_a_hostfile_command_launches_two_ranks(tmp_path):
     job.write_text(json.dumps({"out": str(tmp_path)}))
     cluster = ClusterConfig(hostfile=str(tmp_path / "hostfile"), master_addr="127.0.0.1", ssh_check=False)
     plan = launch_plan(cluster, num_procs=2, store_uri=str(tmp_path / "store"))
-    cmd = launcher_command(str(Path(sys.executable).with_name("deepspeed")), str(job), plan, _free_port(), module="tests.test_training_hostfile")
+    port = _free_port()
+    cmd = launcher_command(str(Path(sys.executable).with_name("deepspeed")), str(job), plan, port, module="tests.test_training_hostfile")
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    try:
+        done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    finally:
+        remove_deepspeed_shm_buffers(port)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("rank*.json"))]
     assert results == [{"rank": 0, "sum": 1, "world": 2}, {"rank": 1, "sum": 1, "world": 2}]

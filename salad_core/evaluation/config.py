@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from salad_core.ray_config import RayStageConfig
+
 BenchmarkName = Literal["arc_challenge", "openbookqa", "hellaswag", "piqa", "storycloze", "mmsu", "voicebench_openbookqa", "bundled_mc"]
 # The published file layouts each loader understands ("auto": told apart by the first row's keys).
 SourceFormat = Literal[
@@ -87,7 +89,16 @@ class EvalConfig(BaseModel):
     limit_per_benchmark: int | None = Field(default=None, ge=1, description="Score at most this many items per benchmark.")
     device: str = Field(default="cpu", description="cpu, cuda, cuda:1 ... (not part of the fingerprint).")
     cpu_threads: int | None = Field(default=2, ge=1, description="torch threads on CPU (not part of the fingerprint).")
+    items_per_shard: int = Field(
+        default=256,
+        ge=1,
+        description="Items per shard of the scores: the unit a Ray actor scores (in the scores' fingerprint only: a resumed version keeps its layout).",
+    )
+    ray: RayStageConfig = Field(
+        default_factory=RayStageConfig,
+        description="Score the shards on Ray actors (one model each; n_actors 0: in this process). Not part of the fingerprint.",
+    )
 
     def result_params(self) -> dict:
-        """Fingerprint parameters: everything but where it runs."""
-        return self.model_dump(mode="json", exclude={"device", "cpu_threads", "batch_size"})
+        """Fingerprint parameters: everything but where it runs and how the work is cut."""
+        return self.model_dump(mode="json", exclude={"device", "cpu_threads", "batch_size", "items_per_shard", "ray"})

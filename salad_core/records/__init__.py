@@ -37,9 +37,11 @@ RECORDS: dict[str, str] = {
 TASK_RECORDS: dict[str, str] = {  # built by tasks (Prefect side): listed, never imported from here
     "selection": "tasks.select:SELECTION_SCHEMA",
     "misalignment": "tasks.misalignment:MISALIGNMENT_SCHEMA",
+    "misalignment_samples": "tasks.misalignment:SAMPLES_SCHEMA",
     "probe_texts": "tasks.probe:PROBE_SCHEMA",
     "stage1_texts": "tasks.text_selection:SCHEMA",
     "eval_results": "tasks.evaluate:RESULTS_SCHEMA",
+    "eval_scores": "tasks.evaluate:RESULTS_SCHEMA",
 }
 
 

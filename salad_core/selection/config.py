@@ -26,6 +26,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from salad_core.ray_config import RayStageConfig
+
 
 class ProbeConfig(BaseModel):
     """A few speakable texts per cluster: what M(c) is measured on (design.md, Stage II step 2)."""
@@ -84,10 +86,14 @@ class MisalignmentConfig(BaseModel):
     batch_size: int = Field(default=16, ge=1, description="Probe samples per forward pass (not part of the fingerprint).")
     device: str = Field(default="cpu", description="'cpu', 'cuda', 'cuda:1' (not part of the fingerprint).")
     chunk_size: int = Field(default=256, ge=1, description="Positions per chunk of logits (bounds memory on large vocabularies).")
+    ray: RayStageConfig = Field(
+        default_factory=RayStageConfig,
+        description="Score the probe's shards on Ray actors (one student + teacher each; n_actors 0: in this process). Not part of the fingerprint.",
+    )
 
     def content_params(self) -> dict:
         """What changes M(c): everything but where and in what batches it runs."""
-        return self.model_dump(mode="json", exclude={"batch_size", "device", "chunk_size"})
+        return self.model_dump(mode="json", exclude={"batch_size", "device", "chunk_size", "ray"})
 
 
 class RegenerationConfig(BaseModel):
