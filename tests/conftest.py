@@ -6,12 +6,20 @@ suite in a loopback-only network namespace, which also proves no test needs the 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+# The suite never touches the user's ~/.prefect (its database, profiles): every Prefect process the
+# tests start, in this process or a child, uses a private home removed at the end of the session.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="salad-test-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 
