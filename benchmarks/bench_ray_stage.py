@@ -122,7 +122,7 @@ def main() -> None:
     import ray
     import torch
 
-    ray.init(num_cpus=2, object_store_memory=150 * 1024**2, include_dashboard=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=2, object_store_memory=150 * 1024**2, include_dashboard=False, logging_level=logging.WARNING)
     print(f"torch threads in-process: {torch.get_num_threads()}, cores: {os.cpu_count()}, load: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="bench-ray-stage-") as tmp:
         store = ArtifactStore.open(str(Path(tmp) / "store"))

@@ -102,7 +102,7 @@ def main() -> None:
     direct = TimedRowSynthesizer(config)
     paths = {"direct (1 process)": lambda: run_direct(direct, rows)}
     load_before = os.getloadavg()[0]
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING)
     try:
         for n in args.actors:
             pool = RayPoolConfig(

@@ -64,6 +64,10 @@ def ray_session(config: RayActorsConfig) -> Iterator[bool]:
         return
     if config.address is None:
         ray.init(
+            # "local": always a new Ray of our own. Without it ray.init() joins the newest cluster it
+            # finds ($RAY_ADDRESS, /tmp/ray/ray_current_cluster): a `ray start` or another job's Ray
+            # on this machine (a demo run beside the test suite failed on exactly that).
+            address="local",
             num_cpus=config.local_num_cpus or os.cpu_count(),
             num_gpus=config.local_num_gpus,
             include_dashboard=False,

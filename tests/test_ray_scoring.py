@@ -41,7 +41,7 @@ def trained():
 def local_ray():
     import ray
 
-    ray.init(num_cpus=2, object_store_memory=100 * 1024**2, include_dashboard=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=2, object_store_memory=100 * 1024**2, include_dashboard=False, logging_level=logging.WARNING)
     yield
     ray.shutdown()
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,11 +18,12 @@ import torch
 from salad_core.corpus.ingest_config import IngestConfig
 from salad_core.embedding.config import EmbedConfig
 from salad_core.mimi import MimiConfig
-from salad_core.ray_config import RayStageConfig
+from salad_core.ray_config import RayActorsConfig, RayStageConfig
 from salad_core.speech_sources import SpeechSourceConfig
 from storage import ArtifactStore
 from tasks.embed import embed_corpus, embed_spec
 from tasks.ingest import ingest_corpus
+from tasks.ray_pool import ray_session
 from tasks.ray_stage import WORKER_HOLD_ENV
 from tasks.speech_ingest import ingest_speech
 from tasks.tokenize import tokenize_speech
@@ -37,7 +41,7 @@ CORPUS = IngestConfig(bundled_docs=48, shard_rows=12)  # 4 shards
 def local_ray():
     import ray
 
-    ray.init(num_cpus=2, object_store_memory=100 * 1024**2, include_dashboard=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=2, object_store_memory=100 * 1024**2, include_dashboard=False, logging_level=logging.WARNING)
     yield
     ray.shutdown()
 
@@ -69,6 +73,25 @@ def test_ray_settings_are_not_in_the_fingerprint(tmp_path):
     on_ray = EMBED.model_copy(update={"ray": RayStageConfig(address="auto", n_actors=8, num_gpus_per_actor=0.5)})
     assert embed_spec(corpus, on_ray).fingerprint == embed_spec(corpus, EMBED).fingerprint
     assert TokenizeConfig(ray=TWO_ACTORS).content_params() == TokenizeConfig().content_params()
+
+
+def test_a_local_ray_is_our_own_even_when_another_cluster_is_recorded(monkeypatch):
+    """`ray.init()` alone joins the newest cluster recorded in <ray temp>/ray_current_cluster: a
+    `make demo` run beside the test suite found the suite's cluster there and failed ("When connecting
+    to an existing cluster, num_cpus and num_gpus must not be provided"). `address: None` starts our own."""
+    import ray
+
+    assert not ray.is_initialized()
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths must fit in 107 bytes
+    try:
+        (temp / "ray").mkdir()
+        (temp / "ray" / "ray_current_cluster").write_text("127.0.0.1:9\n")  # another job's cluster (here: nobody)
+        monkeypatch.setenv("RAY_TMPDIR", str(temp))
+        with ray_session(RayActorsConfig(local_num_cpus=1)) as started:
+            assert started and ray.cluster_resources()["CPU"] == 1  # ours: the one CPU we asked for
+        assert not ray.is_initialized()
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_embedding_on_two_actors_writes_the_in_process_artifact_even_when_a_shard_hangs(local_ray, tmp_path, monkeypatch):
