@@ -18,6 +18,7 @@ from salad_core.selection.cost import (
     estimate_cost,
     flops_training_throughput,
     paper_scale_3b,
+    work,
 )
 from salad_core.selection.probe import ProbePicker
 from salad_core.selection.report import effective_sample_size, entropy, selection_markdown, selection_summary, total_variation
@@ -94,6 +95,11 @@ def test_paper_scale_3b_table():
     assert flops_training_throughput(3.09e9, 0.122e9, 989e12, 0.4) == pytest.approx(989e12 * 0.4 / (6 * 3.212e9 + 2 * 3.09e9))
     text = cost_markdown(estimate)
     assert "| tokenize | 143,039 h of audio |" in text and "Assumptions:" in text and "GPU (H100)" in text
+
+
+def test_small_amounts_of_audio_are_never_shown_as_0_h():
+    # the demo's estimate printed "| tts | 0 h of audio | ... | 0.046 |": 364 audio-s rounded to nothing
+    assert [work(s, "audio-s") for s in (364, 42, 5400, 143_039 * 3600)] == ["6 min of audio", "42 s of audio", "1.5 h of audio", "143,039 h of audio"]
 
 
 def test_speakable_cut_of_a_long_page_looks_only_at_its_opening():

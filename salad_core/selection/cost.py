@@ -202,9 +202,16 @@ def human_bytes(n: float) -> str:
 
 
 def work(amount: float, unit: str) -> str:
-    """A stage's work as a reader counts it: audio-s as hours of audio, 1e9 tokens or more in billions, else `amount unit`."""
+    """A stage's work as a reader counts it: audio-s as hours of audio (minutes or seconds when small,
+    never a bare "0 h" beside a non-zero cost), 1e9 tokens or more in billions, else `amount unit`."""
     if unit == "audio-s":
-        return f"{amount / SECONDS_PER_HOUR:,.0f} h of audio"
+        if amount >= 10 * SECONDS_PER_HOUR:
+            return f"{amount / SECONDS_PER_HOUR:,.0f} h of audio"
+        if amount >= SECONDS_PER_HOUR:
+            return f"{amount / SECONDS_PER_HOUR:.1f} h of audio"
+        if amount >= 60:
+            return f"{amount / 60:.0f} min of audio"
+        return f"{amount:.0f} s of audio"
     if unit == "tokens" and amount >= 1e9:
         return f"{amount / 1e9:,.1f}B tokens"
     return f"{amount:,.0f} {unit}"
