@@ -207,7 +207,8 @@ class ObjectStore:
         return self._retrying(what, key, lambda: sync(self.fs.loop, call, *args, timeout=timeout, **kwargs))
 
     def _retrying(self, what: str, key: str, attempt: Callable[[], T]) -> T:
-        """Call ``attempt`` until it succeeds, fails for good, or ``retry_for_s`` is spent."""
+        """Call ``attempt`` until it succeeds, fails for good, or ``retry_for_s`` is spent: a transient
+        failure is retried for at least ``retry_for_s`` and at most that plus one attempt."""
         cfg = self.config
         started = time.monotonic()
         delay, attempts = FIRST_BACKOFF_S, 0
@@ -220,7 +221,7 @@ class ObjectStore:
                     raise
                 last = exc
             elapsed = time.monotonic() - started
-            if elapsed + delay > cfg.retry_for_s:
+            if elapsed >= cfg.retry_for_s:  # retried for the whole budget (it used to give up up to one backoff early)
                 raise StoreUnavailable(
                     f"object store {self._s3_settings['endpoint_url'] or 'AWS S3'} did not complete {what} of "
                     f"{self.url(key)}: {attempts} attempt(s) over {elapsed:.1f} s failed, the last with "
@@ -228,7 +229,7 @@ class ObjectStore:
                     f"{cfg.timeout_s:g} per attempt, store.retry_for_s={cfg.retry_for_s:g} in all; "
                     "is the gateway up and answering?)"
                 ) from last
-            time.sleep(delay)
+            time.sleep(min(delay, cfg.retry_for_s - elapsed))  # the last try starts when the budget ends
             delay = min(delay * 2, MAX_BACKOFF_S)
 
     # -- reads ---------------------------------------------------------------------------------
