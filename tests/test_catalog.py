@@ -110,5 +110,7 @@ def test_the_current_code_versions_name_every_stage():
     from tasks.tokenize import TOKENIZE_CODE_VERSION
 
     versions = current_code_versions()
-    assert {"ingest-2", "embed-2", "cluster-2", "speech-2", "quality-gate-2", "tokenize-2", "train-2", "select-2", "eval-results-3", "misalignment-3"} <= set(versions)
+    assert {"ingest-2", "embed-2", "cluster-2", "speech-2", "quality-gate-2", "tokenize-2", "train-2", "select-2", "eval-results-3", "misalignment-3"} <= set(
+        versions
+    )
     assert versions[code_label(TOKENIZE_CODE_VERSION)] == TOKENIZE_CODE_VERSION
