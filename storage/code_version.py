@@ -38,10 +38,15 @@ def code_bytes(path: Path) -> bytes:
     docstrings and layout (``ast.unparse`` of the tree less its docstrings); other files as they are.
     A ``.py`` file that does not parse counts byte for byte (the import that runs it will fail)."""
     raw = path.read_bytes()
-    if path.suffix != ".py":
-        return raw
+    return _python_code(raw, str(path)) if path.suffix == ".py" else raw
+
+
+@lru_cache(maxsize=4096)
+def _python_code(raw: bytes, filename: str) -> bytes:
+    """Cached by content: every stage's version parses the same modules (the cache never goes stale,
+    an edited file is other bytes)."""
     try:
-        tree = ast.parse(raw, filename=str(path))
+        tree = ast.parse(raw, filename=filename)
     except SyntaxError:
         return raw
     for node in ast.walk(tree):
@@ -135,12 +140,18 @@ def _module_file(root: Path, name: str) -> Path | None:
     return None
 
 
-def _imports(path: Path, name: str, is_package: bool) -> set[str]:
+def _imports(path: Path, name: str, is_package: bool) -> frozenset[str]:
     """Module names a source file may import: ``import a.b``, ``from a import b`` (a, a.b), relative forms."""
+    return _imports_of(path.read_bytes(), str(path), name, is_package)
+
+
+@lru_cache(maxsize=4096)
+def _imports_of(raw: bytes, filename: str, name: str, is_package: bool) -> frozenset[str]:
+    """Cached by content, as ``_python_code``."""
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = ast.parse(raw, filename=filename)
     except SyntaxError as exc:
-        raise ValueError(f"cannot parse {path} to find its imports: {exc}") from exc
+        raise ValueError(f"cannot parse {filename} to find its imports: {exc}") from exc
     package = name if is_package else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -156,7 +167,7 @@ def _imports(path: Path, name: str, is_package: bool) -> set[str]:
             if base:
                 found.add(base)
             found.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names if alias.name != "*")
-    return found
+    return frozenset(found)
 
 
 @lru_cache(maxsize=1)
