@@ -91,8 +91,8 @@ class Browser:
         self.call("Page.navigate", url=url)
         return self.wait_text(ready, timeout, url)
 
-    def tab(self, tab_id: str, ready: str) -> str:
-        """Click a tab of the page (Prefect's ``li.p-tab#<id>``) and wait for ``ready`` in its text."""
+    def tab(self, tab_id: str, *ready: str) -> str:
+        """Click a tab of the page (Prefect's ``li.p-tab#<id>``) and wait for every ``ready`` string in its text."""
         self.wait_js(f"document.querySelector('li.p-tab#{tab_id}') !== null", f"the {tab_id} tab")
         self.js(f"document.querySelector('li.p-tab#{tab_id}').click()")
         return self.wait_text(ready, 30, f"the {tab_id} tab")
@@ -100,11 +100,13 @@ class Browser:
     def text(self) -> str:
         return self.js("document.body ? document.body.innerText : ''") or ""
 
-    def wait_text(self, ready: str, timeout: float = 60, what: str = "") -> str:
+    def wait_text(self, ready: str | tuple[str, ...], timeout: float = 60, what: str = "") -> str:
+        """The page's text once it holds `ready` (every one of them: cards of a list render one by one)."""
+        wanted = (ready,) if isinstance(ready, str) else ready
         deadline = time.monotonic() + timeout
         while True:
             text = self.text()
-            if ready in text:
+            if all(w in text for w in wanted):
                 return text
             if time.monotonic() > deadline:
                 raise AssertionError(f"{what or 'page'}: {ready!r} not shown within {timeout:.0f}s; the page reads:\n{text[:3000]}")
@@ -177,10 +179,10 @@ def deployment_url(ui: SaladUi, flow: str, name: str) -> str:
 
 
 def test_deployments_page_lists_the_project_deployments(ui: SaladUi, browser: Browser, tmp_path: Path):
-    text = browser.open(f"{ui.url}/deployments", "regenerate")
+    browser.open(f"{ui.url}/deployments", "regenerate")
     for item in DEPLOYABLES:
         flow_name = item.load_flow().name
-        browser.wait_text(flow_name, 20, f"deployment {flow_name}/{item.name}")
+        text = browser.wait_text((flow_name, item.name), 20, f"deployment {flow_name}/{item.name}")  # rows draw one by one
         assert item.name in text.split(), f"deployment {flow_name}/{item.name} not on the page:\n{text}"
     browser.screenshot("ui-deployments.png", tmp_path)
 
@@ -205,7 +207,9 @@ def test_the_stage_deployments_run_form_asks_for_the_stage_and_its_parents(ui: S
 def test_the_lineage_artifact_shows_a_rendered_image(ui: SaladUi, browser: Browser, regeneration, tmp_path: Path):
     [pipeline] = ui.api.subflow_runs(regeneration)
     browser.open(f"{ui.url}/runs/flow-run/{pipeline['id']}", "Artifacts")
-    text = browser.tab("artifacts", "salad-catalog")
+    # each artifact card draws its description on its own: wait for the ones checked, not the first card
+    # (a loaded run read the list with the newest cards still undescribed)
+    text = browser.tab("artifacts", "salad-catalog", "salad-lineage", "salad-pipeline: artifacts and their lineage")
     assert "salad-lineage" in text and "salad-pipeline: artifacts and their lineage" in text, text
     browser.screenshot("ui-flow-run-artifacts.png", tmp_path)
 
