@@ -20,6 +20,11 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 _PREFECT_HOME = tempfile.mkdtemp(prefix="salad-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+# Likewise the stages' scratch space: what the kill tests' victims leave (Mimi weights being fitted,
+# ~1 GB over a run) goes with the session instead of piling up in the machine's /tmp/salad-scratch.
+_SCRATCH = tempfile.mkdtemp(prefix="salad-test-scratch-")
+os.environ["SALAD_SCRATCH"] = _SCRATCH
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 
