@@ -253,7 +253,8 @@ def _evaluate(store, model, kind, label, views, items, spoken_codes, config, par
     """Scores (sharded, on Ray when configured), then `eval_results` from them with its summary."""
     scores_spec = StageSpec(name=EVAL_SCORES, params={**params, "items_per_shard": config.items_per_shard}, code_version=EVAL_CODE_VERSION, parents=parents)
     build = partial(EvalScoresStage, spec=scores_spec, model=model, kind=kind, label=label, views=views, items=items, spoken_codes=spoken_codes, config=config)
-    scores = run_stage(build(store), config.ray, build).ref
+    stage = build(store)
+    scores = run_stage(stage, config.ray, build).ref
     spec = StageSpec(name=EVAL_RESULTS, params=params, code_version=EVAL_CODE_VERSION, parents=[*parents, scores])
 
     def compute():
@@ -261,8 +262,7 @@ def _evaluate(store, model, kind, label, views, items, spoken_codes, config, par
         order = {v: i for i, v in enumerate(views)}  # view by view, items in order within a view
         rows = sorted(enumerate(table.to_pylist()), key=lambda ir: (order[ir[1]["view"]], ir[0]))
         table = pa.Table.from_pylist([r for _, r in rows], schema=RESULTS_SCHEMA)
-        scored, _ = _read_items(store, items, config.limit_per_benchmark)
-        return table, _speech_missing(scored, table, views)
+        return table, _speech_missing(stage.items, table, views)  # the items the stage read, not read again
 
     return _run(store, spec, label, compute)
 

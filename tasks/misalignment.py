@@ -164,10 +164,14 @@ def score_probe(student, teacher, tokenizer, clips: list[dict], texts: dict[str,
 def probe_clips(store: ArtifactStore, probe_codes: ArtifactRef, probe_speech: ArtifactRef, shard: int | None = None) -> list[dict]:
     """Each clip's word timings (from the speech, or its gated list) joined with its codes by id:
     every clip, or those of codes shard `shard`."""
+    return join_timings(store, probe_codes, word_timings(store, probe_speech), probe_speech, shard)
+
+
+def join_timings(store: ArtifactStore, probe_codes: ArtifactRef, timings: dict[str, list], probe_speech: ArtifactRef, shard: int | None = None) -> list[dict]:
+    """The clips of `probe_codes` (or of its shard `shard`) with their word `timings` (read once by the caller)."""
     columns = ["id", "codes", "n_frames", "n_codebooks"]
     source = store.get(probe_codes)
     codes = (source.to_table(columns=columns) if shard is None else source.read_shard(shard, columns=columns)).to_pylist()
-    timings = word_timings(store, probe_speech)
     missing = [c["id"] for c in codes if c["id"] not in timings]
     if missing:
         raise ValueError(f"{len(missing)} coded clip(s) are not in {probe_speech}, e.g. {missing[0]!r}: codes and speech come from different runs")
@@ -220,6 +224,7 @@ class MisalignmentSamplesStage(ShardedStage):
         self.checkpoint, self.probe_codes, self.probe_speech, self.probe_texts, self.config = checkpoint, probe_codes, probe_speech, probe_texts, config
         self.bundle = None
         self.texts: dict[str, int] = {}
+        self.timings: dict[str, list] = {}
         self.interleave: InterleaveConfig | None = None
 
     def num_shards(self) -> int:
@@ -234,13 +239,14 @@ class MisalignmentSamplesStage(ShardedStage):
 
         self.bundle = load_student(self.store, self.checkpoint, device=self.config.device)
         self.texts = probe_texts_by_id(self.store, self.probe_texts)
+        self.timings = word_timings(self.store, self.probe_speech)  # once, not once per shard
         self.interleave = interleave_like_training(self.bundle.config, self.bundle.tokenizer)
 
     def process_shard(self, shard: int) -> tuple[pa.Table, None]:
         """The sample rows of the clips in codes shard `shard`, cut and scored as the checkpoint trained."""
         self.load_model()
         bundle = self.bundle
-        clips = probe_clips(self.store, self.probe_codes, self.probe_speech, shard)
+        clips = join_timings(self.store, self.probe_codes, self.timings, self.probe_speech, shard)
         pad_id = getattr(bundle.tokenizer, "pad_token_id", None) or 0
         table = score_probe_samples(
             bundle.student, bundle.teacher, bundle.tokenizer, clips, self.texts, self.config, self.interleave, pad_id, bundle.config.num_codebooks
