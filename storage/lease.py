@@ -4,6 +4,13 @@
 had not committed yet. A writer now holds `<version>/leases/<attempt>.json`, rewritten every
 `refresh_s` by a daemon thread while the writer lives; `gc` leaves a version alone while any of
 its leases was refreshed within `ttl_s`. A killed writer's lease simply stops being refreshed.
+
+Waiting out the TTL after a crash made every resume on the same machine stall for three minutes
+(the resumed run would not take over the shard the killed one had claimed). A lease therefore also
+names its process exactly: the machine's boot, its pid namespace, the pid and the process's start
+time. A reader on the same boot and in the same pid namespace can then see that the process is
+gone (no such pid, another process under that pid, or a zombie) and treat the lease as dead at
+once. Anywhere else (another node, another container) it cannot tell, and the TTL decides as before.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 from storage.filesystem import ObjectStore
 
@@ -40,7 +48,7 @@ class Lease:
         self._thread.start()
 
     def _beat(self) -> None:
-        body = {"pid": os.getpid(), "host": socket.gethostname(), "heartbeat": time.time()}
+        body = {"pid": os.getpid(), "host": socket.gethostname(), "process": process_identity(), "heartbeat": time.time()}
         self.objects.write_bytes(self.key, json.dumps(body).encode())
 
     def _run(self) -> None:
@@ -59,14 +67,54 @@ class Lease:
 
 
 def live_leases(objects: ObjectStore, version_key: str, ttl_s: float = LEASE_TTL_S, now: float | None = None) -> list[str]:
-    """Leases of this version refreshed within `ttl_s` (by their heartbeat, else the object's time)."""
+    """Leases of this version refreshed within `ttl_s` whose process is not seen to be gone."""
     now = now or time.time()
     live = []
     for key in objects.glob(f"{version_key}/leases/*.json"):
         try:
-            beat = float(objects.read_json(key).get("heartbeat", 0))
-        except (FileNotFoundError, ValueError, TypeError):
+            body = objects.read_json(key)
+            beat = float(body.get("heartbeat", 0))
+        except (FileNotFoundError, ValueError, TypeError, AttributeError):
             continue
-        if now - beat < ttl_s:
+        if now - beat < ttl_s and not process_is_gone(body.get("process")):
             live.append(key)
     return live
+
+
+def process_identity(pid: int | None = None) -> str | None:
+    """``boot:pid-namespace:pid:start-time`` of a process (this one by default); None where /proc cannot say."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+        started = _stat_fields(pid)[19]  # field 22 of /proc/<pid>/stat: start time in clock ticks since boot
+    except (OSError, IndexError):
+        return None
+    return f"{boot}:{namespace}:{pid}:{started}"
+
+
+def process_is_gone(identity: str | None) -> bool:
+    """True only when `identity` names a process of this boot and pid namespace that no longer runs.
+
+    A zombie (killed, not yet reaped) is gone: it computes nothing. Anything this machine cannot
+    judge (no identity, another boot or namespace, no /proc) is not gone: the TTL decides.
+    """
+    if not identity:
+        return False
+    mine = process_identity()
+    try:
+        machine, pid, started = identity.rsplit(":", 2)  # machine: the boot and pid namespace (which holds a colon)
+    except ValueError:
+        return False
+    if mine is None or mine.rsplit(":", 2)[0] != machine:
+        return False
+    try:
+        fields = _stat_fields(int(pid))
+    except (OSError, ValueError):
+        return True  # no process under that pid here
+    return fields[19] != started or fields[0] in ("Z", "X")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first), which may itself hold spaces."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -225,6 +225,7 @@ class RayStageDriver(ShardedStage):
             yield self._settle(shard, outcome)
         yield from skipped + copies
         for shard in deferred:  # another live run's: wait for it, take it over if that run dies
+            self.log_waiting(shard)
             while not self.writer.is_committed(shard) and not self.writer.claim(shard):
                 time.sleep(CLAIM_POLL_S)
             done = self.writer.is_committed(shard)

@@ -152,12 +152,20 @@ class ShardedStage:
             else:
                 deferred.append((shard, key))
         for shard, key in deferred:
+            self.log_waiting(shard)
             while not self.writer.is_committed(shard) and not self.writer.claim(shard):
                 time.sleep(CLAIM_POLL_S)
             if self.writer.is_committed(shard):
                 yield ShardResult(shard, None)
             else:
                 yield self.copied(shard, key) or ShardResult(shard, *self.process_shard(shard))
+
+    def log_waiting(self, shard: int) -> None:
+        """Says why a run pauses on a shard: another run's (on another machine, up to the lease's TTL after it died)."""
+        self.log.info(
+            "%s@%s: shard %d is being computed by another live run of this version; waiting for it (taken over if that run dies)",
+            self.spec.name, self.spec.fingerprint, shard,
+        )  # fmt: skip
 
     def keyed(self, shard: int, input_digest: str | None) -> str | None:
         """Records shard `shard`'s key (from its input digest) in this version's stats; returns it."""

@@ -58,3 +58,44 @@ def test_gc_removes_leftover_tmp_files_and_leases_of_committed_versions_but_no_d
     age(tmp, 7200)
     assert local_store.gc(grace_seconds=3600) == [f"{SPEC.name}/{SPEC.fingerprint}/shards/000001.json.0123abcd.tmp"]
     assert local_store.get(SPEC.name).to_table().num_rows == 3
+
+
+def test_a_lease_whose_process_is_gone_is_dead_at_once_and_its_claim_is_taken_over(local_store):
+    """A resume on the same machine takes over a killed run's claimed shard now, not after the TTL."""
+    import json
+    import subprocess
+    import sys
+
+    from storage.lease import lease_key, process_identity
+
+    key = f"{SPEC.name}/{SPEC.fingerprint}"
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        body = {"pid": child.pid, "host": "here", "process": process_identity(child.pid), "heartbeat": time.time()}
+        local_store.objects.write_bytes(lease_key(key, "killed"), json.dumps(body).encode())
+        local_store.objects.write_bytes(f"{key}/claims/000000.json", json.dumps({"attempt": "killed"}).encode())
+        resumed = local_store.writer(SPEC)
+        assert live_leases(local_store.objects, key) == [lease_key(key, "killed")]
+        assert not resumed.claim(0)  # its writer runs: the shard is left to it
+        child.kill()
+        child.wait()
+        assert live_leases(local_store.objects, key) == [lease_key(key, resumed.attempt)]  # its fresh heartbeat is no help
+        assert resumed.claim(0)
+        assert json.loads(local_store.objects.read_bytes(f"{key}/claims/000000.json")) == {"attempt": resumed.attempt}
+        resumed.release()
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_lease_from_another_machine_or_without_a_process_waits_for_its_ttl():
+    """What this machine cannot judge (another boot, pid namespace, or an older lease) is never declared dead early."""
+    from storage.lease import process_identity, process_is_gone
+
+    mine = process_identity()
+    machine, pid, started = mine.rsplit(":", 2)
+    assert not process_is_gone(mine)
+    assert process_is_gone(f"{machine}:{pid}:{int(started) + 1}")  # the pid reused by a later process
+    assert process_is_gone(f"{machine}:{2**22 + 7}:1")  # above Linux's pid_max: no such process
+    assert not process_is_gone(f"another-boot:pid:[1]:{2**22 + 7}:1")
+    assert not process_is_gone(None) and not process_is_gone("not an identity")

@@ -320,8 +320,7 @@ def test_a_schedule_paused_in_the_ui_is_still_paused_after_down_and_up(ui: Salad
     toggle = "document.querySelector('.deployment-schedule-card__action [role=switch]')"
     assert browser.wait_js(f"{toggle} !== null", "the schedule's toggle")
     assert browser.js(f"{toggle}.getAttribute('aria-checked') === 'true'"), "schedule not active at first"
-    browser.js(f"{toggle}.click()")  # what a person does: switch the schedule off on the deployment's page
-    wait_for(lambda: not ui.api.deployment("salad-regenerate", "regenerate")["schedules"][0]["active"], "the schedule off", timeout=20, every=0.2)
+    switch_schedule_off(ui, browser, toggle)
 
     ui.down()
     ui.up()
@@ -329,3 +328,24 @@ def test_a_schedule_paused_in_the_ui_is_still_paused_after_down_and_up(ui: Salad
     assert browser.wait_js(f"{toggle} !== null", "the schedule's toggle after down and up")
     assert browser.js(f"{toggle}.getAttribute('aria-checked') === 'false'"), f"the schedule is on again after salad ui down && up:\n{browser.text()}"
     assert [s["active"] for s in ui.api.deployment("salad-regenerate", "regenerate")["schedules"]] == [False]
+
+
+def switch_schedule_off(ui: SaladUi, browser: Browser, toggle: str, timeout: float = 60) -> None:
+    """Click the schedule's toggle as a person does, once the UI lets them, until the server has it off.
+
+    The toggle ignores clicks while it is disabled (Prefect's ``p-toggle__control--disabled``: the deployment
+    still loading, or the previous change still in flight), and a loaded machine can draw it before it is enabled,
+    so the click waits for it. A click is repeated only when the toggle is enabled, still on, and the server still
+    has the schedule active: the one state in which an earlier click cannot be in flight (it disables the toggle
+    until the server answers), so a repeat can never switch the schedule back on.
+    """
+    enabled_and_on = f"!{toggle}.classList.contains('p-toggle__control--disabled') && {toggle}.getAttribute('aria-checked') === 'true'"
+    active = lambda: ui.api.deployment("salad-regenerate", "regenerate")["schedules"][0]["active"]  # noqa: E731
+    clicks, deadline = 0, time.monotonic() + timeout
+    while active():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the schedule is still on after {clicks} click(s) in {timeout:.0f}s; the page reads:\n{browser.text()[:3000]}")
+        if browser.js(enabled_and_on):
+            browser.js(f"{toggle}.click()")
+            clicks += 1
+        time.sleep(0.5)
