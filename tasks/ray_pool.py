@@ -19,6 +19,9 @@ that, starts a replacement, and hands back ``CallTimedOut`` for that call. Calls
 on the same actor come back as the actor's death error, and the caller retries them (the
 synthesis task re-runs failed calls one row each, so only the hanging row is lost). The killed
 actor is not restarted by Ray, so a hanging call costs one timeout, not one per Ray retry.
+A call's time counts from when its actor is built: the stream waits for its actors (and each
+replacement) to finish their constructor (a model load) before it hands them calls, so a slow
+start on a loaded machine is never taken for a hung call.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pydantic import Field
 from salad_core.ray_config import RayActorsConfig, RayStageConfig
 
 T = TypeVar("T")
+ACTOR_BUILD_TIMEOUT_S = 600.0  # how long a stream waits for an actor's constructor before timing its calls
 
 
 class RayPoolConfig(RayActorsConfig):
@@ -130,6 +134,8 @@ class OrderedActorStream:
         self.calls_timed_out = 0
         # completed results waiting for an earlier, slower one; bounds memory with the in-flight limit
         self.reorder_window = 2 * len(actors) * max_in_flight_per_actor
+        if call_timeout_s is not None:
+            wait_until_built(self.actors)
 
     def map(self, call: Callable[[Any, T], Any], items: Iterable[T]) -> Iterator[tuple[T, Any]]:
         """Yield ``(item, result)`` in the order of ``items``; a failed call yields its exception."""
@@ -210,10 +216,23 @@ class OrderedActorStream:
 
         ray.kill(self.actors[index], no_restart=True)  # its queued calls fail now, not after Ray's retries
         self.actors[index] = self.replace_actor()
+        wait_until_built([self.actors[index]])
 
     def _timed_out(self) -> CallTimedOut:
         self.calls_timed_out += 1
         return CallTimedOut(f"the call ran longer than call_timeout_s={self.call_timeout_s:g} s; its actor was killed and replaced")
+
+
+def wait_until_built(actors: list, timeout_s: float = ACTOR_BUILD_TIMEOUT_S) -> None:
+    """Returns once every actor's constructor has ended (or `timeout_s` passed).
+
+    A constructor that raised is not raised here: the actor's first call hands that error back,
+    where the caller already deals with a dead actor. One that has not ended after `timeout_s`
+    (a cluster without the resources) is left to the call's own timeout, as before.
+    """
+    import ray
+
+    ray.wait([actor.__ray_ready__.remote() for actor in actors], num_returns=len(actors), timeout=timeout_s)
 
 
 def _result(ref: Any) -> Any:

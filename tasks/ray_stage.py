@@ -139,19 +139,6 @@ class ShardWorker:
                 time.sleep(1)
 
 
-def _started(new_actor: Callable[[], Any]) -> Callable[[], Any]:
-    """A replacement actor, returned once its model is loaded: a call's timeout counts shard work only."""
-
-    def start() -> Any:
-        import ray
-
-        actor = new_actor()
-        ray.get(actor.ready.remote(), timeout=ACTOR_START_TIMEOUT_S)
-        return actor
-
-    return start
-
-
 def _run_shard(actor: Any, shard: int) -> Any:
     return actor.run_shard.remote(shard)
 
@@ -198,7 +185,7 @@ class RayStageDriver(ShardedStage):
                 self.config.num_gpus_per_actor,
             )
             self.stream = OrderedActorStream(
-                self.actors, self.config.max_in_flight_per_actor, self.config.call_timeout_s, _started(actor_factory(ShardWorker, self.config, *init_args))
+                self.actors, self.config.max_in_flight_per_actor, self.config.call_timeout_s, actor_factory(ShardWorker, self.config, *init_args)
             )
             return super().run()
         finally:

@@ -301,6 +301,27 @@ class HangsOnRow:
         return [self.run(item)]
 
 
+class SlowToBuild(HangsOnRow):
+    """A pool member whose constructor (a model load) takes longer than a call may."""
+
+    def __init__(self):
+        time.sleep(3.0)
+
+
+def test_a_slow_start_is_not_taken_for_a_hung_call(ray_address, module_actors):
+    """The loaded-machine failure: a replacement's start counted against its first call's timeout."""
+    from tasks.ray_pool import OrderedActorStream, actor_factory, start_actors
+
+    pool = RayPoolConfig(n_actors=1, num_cpus_per_actor=0.5)
+    actors = module_actors(start_actors(SlowToBuild, pool))  # started, not yet built: the stream waits
+    stream = OrderedActorStream(actors, 2, call_timeout_s=2.0, replace_actor=actor_factory(SlowToBuild, pool))
+    run = lambda actor, item: actor.run.remote(item)  # noqa: E731
+    assert dict(stream.map(run, [1, 2])) == {1: 10, 2: 20} and stream.calls_timed_out == 0
+    results = dict(stream.map(run, ["hang", 3, 4]))  # the hung actor's replacement takes 3 s to build
+    assert stream.calls_timed_out == 1 and isinstance(results["hang"], Exception)
+    assert stream.call(run, 5) == 50 and stream.calls_timed_out == 1  # its first call: no timeout
+
+
 def test_stream_replaces_an_actor_whose_call_hangs(ray_address, module_actors):
     from tasks.ray_pool import CallTimedOut, OrderedActorStream, actor_factory, start_actors
     from tasks.tts import isolate_rows
